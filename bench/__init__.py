@@ -1,0 +1,1 @@
+"""Benchmarks: runnable scripts that print and store figures (not pass/fail tests)."""

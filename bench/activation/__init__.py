@@ -1,0 +1,1 @@
+"""Activation latency: confirmed payment → "access ready" message leaving the bot."""

@@ -1,0 +1,3 @@
+from bench.activation.run import main
+
+main()

@@ -1,0 +1,1 @@
+"""Bot hot-path benchmark (see run.py)."""

@@ -1,0 +1,3 @@
+from bench.bot.run import main
+
+main()

@@ -1,0 +1,605 @@
+"""Bot hot path: simulated customers through the real dispatcher vs a bare aiogram one.
+
+``--customers`` distinct Telegram ids (1,000 by default) first press ``/start`` once
+(registration; not measured), then, as returning customers, send ``/start`` → menu →
+catalog → tariff card. Every update goes through the production composition
+(``allinone.front``: dishka container, PostgreSQL, Redis FSM + throttling, Fluent i18n,
+the real middlewares and routers) with the process's JSON logging at INFO (to
+``/dev/null``). Bot API calls are answered by an in-process session (no network).
+
+In the same run, the same raw updates go through a bare aiogram ``Dispatcher`` with a
+trivial handler (one answer per update, memory FSM). Both are fed with
+``feed_raw_update`` by ``--concurrency`` workers, like polling with tasks.
+
+Reported: updates/s, p50/p95/p99 latency per update (overall and per kind), our
+throughput as a share of bare aiogram (target ≥ 50 %), SQL statements and Redis commands
+per update (the §9 budget: ≤ 1 and ≤ 2), errors logged, process RSS, and a cProfile of
+the bot path (top functions) in ``bench/results/bot_profile.txt``.
+
+Usage: ``uv run python -m bench.bot [--customers N] [--concurrency N] [--no-profile]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import logging
+import os
+import platform
+import pstats
+import secrets
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.types import CallbackQuery, Message
+from dishka import Provider, Scope, provide
+from redis.asyncio import Redis
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bench.bot.session import BOT_ID, InProcessSession
+from vpnsales.adapters.persistence import SqlTariffRepository, SqlUnitOfWork
+from vpnsales.adapters.tasks.names import Namespace
+from vpnsales.entrypoints.allinone import front
+from vpnsales.entrypoints.bot.callbacks import Nav, Order, Screen, Step
+from vpnsales.entrypoints.config import load_settings
+from vpnsales.entrypoints.logs import setup_logging
+from vpnsales.testing.builders import a_tariff, a_trial_tariff, an_option
+from vpnsales.testing.database import create_database, drop_database, start_test_server
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+REDIS_URL = os.environ.get("VPNSALES_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+TOKEN = f"{BOT_ID}:AAbenchbenchbenchbenchbenchbenchben"
+KINDS = ("start", "menu", "catalog", "tariff")
+MAX_SECONDS = 600.0
+"""The whole run stops itself after this long."""
+
+
+# -- updates ---------------------------------------------------------------------------
+def _user(uid: int) -> dict[str, Any]:
+    return {"id": uid, "is_bot": False, "first_name": f"C{uid}", "language_code": "en"}
+
+
+def _chat(uid: int) -> dict[str, Any]:
+    return {"id": uid, "type": "private", "first_name": f"C{uid}"}
+
+
+def start_update(update_id: int, uid: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": _chat(uid),
+            "from": _user(uid),
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+def callback_update(update_id: int, uid: int, data: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": str(update_id),
+            "from": _user(uid),
+            "chat_instance": f"ci{uid}",
+            "data": data,
+            "message": {
+                "message_id": 10,
+                "date": int(time.time()),
+                "chat": _chat(uid),
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bench"},
+                "text": "menu",
+            },
+        },
+    }
+
+
+def journey(
+    customers: Iterable[int], first_update: int, tariff: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """Round by round (everyone's /start, then everyone's menu…): one customer's updates
+    are a whole round apart, as with real people."""
+    data = {
+        "menu": Nav(to=Screen.MENU).pack(),
+        "catalog": Nav(to=Screen.CATALOG).pack(),
+        "tariff": Order(step=Step.TARIFF, code=tariff).pack(),
+    }
+    ids = list(customers)
+    updates: list[tuple[str, dict[str, Any]]] = []
+    n = first_update
+    for kind in KINDS:
+        for uid in ids:
+            n += 1
+            update = (
+                start_update(n, uid) if kind == "start" else callback_update(n, uid, data[kind])
+            )
+            updates.append((kind, update))
+    return updates
+
+
+# -- measurement -----------------------------------------------------------------------
+async def feed(
+    dp: Dispatcher,
+    bot: Bot,
+    updates: list[tuple[str, dict[str, Any]]],
+    concurrency: int,
+    deadline: float,
+) -> dict[str, Any]:
+    latencies: dict[str, list[float]] = {k: [] for k in KINDS}
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    for item in updates:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while not queue.empty() and time.monotonic() < deadline:
+            kind, update = queue.get_nowait()
+            t0 = time.perf_counter()
+            await dp.feed_raw_update(bot, update)
+            latencies[kind].append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(updates)) or 1)))
+    elapsed = time.perf_counter() - t0
+    done = sum(len(v) for v in latencies.values())
+    every = [x for v in latencies.values() for x in v]
+    return {
+        "updates": done,
+        "seconds": round(elapsed, 3),
+        "updates_per_second": round(done / elapsed, 1) if elapsed else None,
+        "latency_ms": _percentiles(every),
+        "latency_ms_by_kind": {k: _percentiles(v) for k, v in latencies.items() if v},
+        "_raw": every,
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+    return {
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "mean": round(statistics.fmean(ordered) * 1000, 2),
+    }
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+class ErrorCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = f"{record.name}: {record.getMessage()[:300]}"
+
+
+class CountingRedis:
+    """Counts commands sent by one ``Redis`` client (pipelines count as one)."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.count = 0
+        original: Callable[..., Any] = redis.execute_command
+
+        async def execute_command(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(*args, **kwargs)
+
+        redis.execute_command = execute_command  # type: ignore[method-assign]
+
+
+class ThreadHops:
+    """Counts ``asyncio.to_thread`` calls (aiogram runs every *sync* filter — magic
+    filters, bare ``State`` objects — in the default thread pool) by function."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_function: Counter[str] = Counter()
+        self._original = asyncio.to_thread
+
+    def install(self) -> None:
+        original = self._original
+
+        async def to_thread(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            target = getattr(func, "func", func)
+            self.by_function[getattr(target, "__qualname__", None) or repr(target)[:60]] += 1
+            return await original(func, *args, **kwargs)
+
+        asyncio.to_thread = to_thread
+
+    def uninstall(self) -> None:
+        asyncio.to_thread = self._original
+
+
+def count_sql(engine: AsyncEngine) -> Callable[[], int]:
+    counter = [0]
+
+    def before(*_: Any) -> None:
+        counter[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    return lambda: counter[0]
+
+
+class Meters:
+    def __init__(
+        self,
+        sql: Callable[[], int],
+        redis: CountingRedis,
+        session: InProcessSession,
+        errors: ErrorCounter,
+        hops: ThreadHops,
+    ) -> None:
+        self.sql, self.redis, self.session, self.errors = sql, redis, session, errors
+        self.hops = hops
+
+    def snapshot(self) -> tuple[int, int, int, int, int]:
+        return (
+            self.sql(),
+            self.redis.count,
+            sum(self.session.calls.values()),
+            self.errors.count,
+            self.hops.count,
+        )
+
+
+async def measure_rounds(
+    dp: Dispatcher,
+    bot: Bot,
+    updates: list[tuple[str, dict[str, Any]]],
+    concurrency: int,
+    deadline: float,
+    meters: Meters,
+    before_round: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Feed round by round (one kind at a time), counting SQL statements, Redis commands
+    and Bot API calls per update of each kind."""
+    every: list[float] = []
+    by_kind: dict[str, Any] = {}
+    seconds = 0.0
+    first = meters.snapshot()
+    for kind in KINDS:
+        batch = [u for u in updates if u[0] == kind]
+        if before_round is not None:
+            before_round()
+        before = meters.snapshot()
+        stats = await feed(dp, bot, batch, concurrency, deadline)
+        after = meters.snapshot()
+        n = max(stats["updates"], 1)
+        seconds += stats["seconds"]
+        every.extend(stats.pop("_raw"))
+        by_kind[kind] = {
+            "updates_per_second": stats["updates_per_second"],
+            "latency_ms": stats["latency_ms"],
+            "sql_statements_per_update": round((after[0] - before[0]) / n, 2),
+            "redis_commands_per_update": round((after[1] - before[1]) / n, 2),
+            "bot_api_calls_per_update": round((after[2] - before[2]) / n, 2),
+            "errors_logged": after[3] - before[3],
+            "thread_hops_per_update": round((after[4] - before[4]) / n, 2),
+        }
+    last = meters.snapshot()
+    n = max(len(every), 1)
+    return {
+        "updates": len(every),
+        "seconds": round(seconds, 3),
+        "updates_per_second": round(len(every) / seconds, 1) if seconds else None,
+        "latency_ms": _percentiles(every),
+        "sql_statements_per_update": round((last[0] - first[0]) / n, 2),
+        "redis_commands_per_update": round((last[1] - first[1]) / n, 2),
+        "bot_api_calls_per_update": round((last[2] - first[2]) / n, 2),
+        "errors_logged": last[3] - first[3],
+        "thread_hops_per_update": round((last[4] - first[4]) / n, 2),
+        "by_kind": by_kind,
+    }
+
+
+@contextlib.contextmanager
+def inline_sync_filters() -> Iterator[None]:
+    """Run aiogram's *sync* filters inline instead of through ``asyncio.to_thread`` —
+    what the bot gets from async ``Filter`` classes (hot spot 1), measured without
+    editing the bot."""
+    from aiogram.dispatcher.event import handler
+
+    original = handler.FilterObject.call
+
+    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.awaitable:
+            return await original(self, *args, **kwargs)
+        return self.callback(*args, **self._prepare_kwargs(kwargs))
+
+    handler.FilterObject.call = call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        handler.FilterObject.call = original  # type: ignore[method-assign]
+
+
+# -- bare aiogram ----------------------------------------------------------------------
+def bare_dispatcher() -> Dispatcher:
+    router = Router()
+
+    @router.message()
+    async def on_message(message: Message) -> None:
+        await message.answer("hi")
+
+    @router.callback_query(F.data)
+    async def on_callback(query: CallbackQuery) -> None:
+        await query.answer()
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
+# -- ours ------------------------------------------------------------------------------
+class BenchBot(Provider):
+    """The container's ``Bot`` talks to the in-process session."""
+
+    def __init__(self, bot: Bot) -> None:
+        super().__init__()
+        self._bot = bot
+
+    @provide(scope=Scope.APP)
+    def bot(self) -> Bot:
+        return self._bot
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with SqlUnitOfWork(sessions()) as uow:
+        repo = SqlTariffRepository(uow.session)
+        await repo.add(
+            a_tariff(
+                code="basic",
+                options=(an_option(30, rub=300), an_option(90, rub=800)),
+                order=1,
+            )
+        )
+        await repo.add(a_tariff(code="pro", rub=600, order=2))
+        await repo.add(a_trial_tariff())
+        await uow.commit()
+
+
+async def cleanup_redis(prefix: str) -> None:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        for i in range(0, len(keys), 500):
+            await client.delete(*keys[i : i + 500])
+    finally:
+        await client.aclose()
+
+
+def _profile_text(profile: cProfile.Profile, limit: int = 30) -> tuple[str, list[dict[str, Any]]]:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(r"vpnsales", limit)
+    stats.sort_stats("tottime").print_stats(limit)
+    top: list[dict[str, Any]] = []
+    raw = stats.stats  # type: ignore[attr-defined]
+    for (filename, line, func), (_cc, ncalls, tottime, cumtime, _) in sorted(
+        raw.items(), key=lambda kv: kv[1][2], reverse=True
+    ):
+        if "vpnsales" in filename and len(top) < 15:
+            short = filename.split("src/")[-1]
+            top.append(
+                {
+                    "where": f"{short}:{line}",
+                    "function": func,
+                    "calls": ncalls,
+                    "cumulative_s": round(cumtime, 3),
+                    "own_s": round(tottime, 3),
+                }
+            )
+    return out.getvalue(), top
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    deadline = time.monotonic() + MAX_SECONDS
+    errors = ErrorCounter()
+    setup_logging("INFO", json_lines=True)
+    root = logging.getLogger()
+    devnull = open(os.devnull, "w")  # noqa: SIM115, ASYNC230 - closed below; /dev/null
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+    root.addHandler(errors)
+
+    server = await asyncio.to_thread(start_test_server)
+    database = await create_database(server, prefix="vpnsales_bench_bot")
+    prefix = f"vpnsales-bench-{secrets.token_hex(4)}"
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": "/tmp/vpnsales-bench",
+            "database": {"url": database.url, "pool_size": 20},
+            "redis": {"url": REDIS_URL},
+            "telegram": {"token": TOKEN, "throttle_rate": 1000.0, "bot_username": "bench_bot"},
+            "log": {"level": "INFO"},
+        },
+    )
+    session = InProcessSession()
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    customers = range(10_000_001, 10_000_001 + args.customers)
+    result: dict[str, Any] = {
+        "benchmark": "bot_hot_path",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "customers": args.customers,
+        "concurrency": args.concurrency,
+        "database": server.mode,
+    }
+    try:
+        async with front(
+            settings,
+            database_url=database.url,
+            redis_url=REDIS_URL,
+            namespace=Namespace(prefix=prefix),
+            extra_providers=[BenchBot(bot)],
+        ) as f:
+            await seed(await f.container.get(async_sessionmaker[AsyncSession]))
+            sql = count_sql(await f.container.get(AsyncEngine))
+            redis = CountingRedis(await f.container.get(Redis))
+            result["rss_mb_idle"] = rss_mb()
+
+            registration = [("start", start_update(i + 1, uid)) for i, uid in enumerate(customers)]
+            warm = await feed(f.dispatcher, bot, registration, args.concurrency, deadline)
+            warm.pop("_raw")
+            result["registration"] = {k: warm[k] for k in ("updates", "updates_per_second")}
+
+            updates = journey(customers, 1_000_000, "basic")
+            bare = bare_dispatcher()
+            await feed(bare, bot, updates[:50], args.concurrency, deadline)  # warm-up
+            hops = ThreadHops()
+            hops.install()
+            meters = Meters(sql, redis, session, errors, hops)
+            ours = await measure_rounds(
+                f.dispatcher, bot, updates, args.concurrency, deadline, meters
+            )
+            ours_hops = dict(hops.by_function.most_common(10))
+            # what-if for hot spot 1: the same journey with sync filters run inline
+            with inline_sync_filters():
+                inline = await measure_rounds(
+                    f.dispatcher,
+                    bot,
+                    journey(customers, 5_000_000, "basic"),
+                    args.concurrency,
+                    deadline,
+                    meters,
+                )
+            # and once more as is, right after, so both see the same cache state
+            again = await measure_rounds(
+                f.dispatcher,
+                bot,
+                journey(customers, 6_000_000, "basic"),
+                args.concurrency,
+                deadline,
+                meters,
+            )
+            result["what_if_inline_sync_filters"] = {
+                "as_is_updates_per_second": again["updates_per_second"],
+                "inline_updates_per_second": inline["updates_per_second"],
+                "as_is_start_per_second": again["by_kind"]["start"]["updates_per_second"],
+                "inline_start_per_second": inline["by_kind"]["start"]["updates_per_second"],
+                "inline_thread_hops_per_update": inline["thread_hops_per_update"],
+            }
+            result["rss_mb_after_load"] = rss_mb()
+            baseline = await feed(bare, bot, updates, args.concurrency, deadline)
+            baseline.pop("_raw")
+            result["ours"] = ours
+            result["bare_aiogram"] = baseline
+            if ours["updates_per_second"] and baseline["updates_per_second"]:
+                result["ratio_to_bare"] = round(
+                    ours["updates_per_second"] / baseline["updates_per_second"], 4
+                )
+            result["target_ratio"] = 0.5
+            # every update a first visit within the directory's TTL (cache cold)
+            cold_updates = journey(customers, 3_000_000, "basic")
+            cold = await measure_rounds(
+                f.dispatcher,
+                bot,
+                cold_updates,
+                args.concurrency,
+                deadline,
+                meters,
+                before_round=f.directory.clear,
+            )
+            result["ours_cold_directory"] = cold
+            if cold["updates_per_second"] and baseline["updates_per_second"]:
+                result["ratio_to_bare_cold_directory"] = round(
+                    cold["updates_per_second"] / baseline["updates_per_second"], 4
+                )
+            result["bot_api_calls"] = dict(session.calls)
+            result["thread_hops_by_function"] = ours_hops
+            result["errors_logged"] = errors.count
+            result["first_error"] = errors.first
+
+            if args.profile:
+                sample = journey(list(customers)[: args.profile_customers], 2_000_000, "basic")
+                profile = cProfile.Profile()
+                profile.enable()
+                await feed(f.dispatcher, bot, sample, args.concurrency, deadline)
+                profile.disable()
+                hops.uninstall()
+                f.directory.clear()
+                cold_profile = cProfile.Profile()
+                cold_profile.enable()
+                await measure_rounds(
+                    f.dispatcher,
+                    bot,
+                    journey(list(customers)[: args.profile_customers], 4_000_000, "basic"),
+                    args.concurrency,
+                    deadline,
+                    meters,
+                    before_round=f.directory.clear,
+                )
+                cold_profile.disable()
+                cold_text, cold_top = _profile_text(cold_profile)
+                (RESULTS / "bot_profile_cold.txt").write_text(cold_text)
+                result["profile_top_vpnsales_cold"] = cold_top
+                text, top = _profile_text(profile)
+                (RESULTS / "bot_profile.txt").write_text(text)
+                result["profile_updates"] = len(sample)
+                result["profile_top_vpnsales"] = top
+    finally:
+        await bot.session.close()
+        await drop_database(database)
+        await asyncio.to_thread(server.stop)
+        await cleanup_redis(prefix)
+        root.removeHandler(errors)
+        with contextlib.suppress(Exception):
+            devnull.close()
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile-customers", type=int, default=250)
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--output", type=Path, default=RESULTS / "bot.json")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = asyncio.run(run(args))
+    args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    summary = {k: result.get(k) for k in ("ratio_to_bare", "first_error")}
+    summary["ours_ups"] = result.get("ours", {}).get("updates_per_second")
+    summary["bare_ups"] = result.get("bare_aiogram", {}).get("updates_per_second")
+    print(json.dumps(summary, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Broadcast pacing benchmark (see run.py)."""

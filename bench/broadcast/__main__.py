@@ -1,0 +1,3 @@
+from bench.broadcast.run import main
+
+main()

@@ -1,0 +1,1 @@
+"""Process memory benchmark (see run.py)."""

@@ -1,0 +1,1 @@
+"""Expiry sweep benchmark: ``uv run python -m bench.sweep``."""

@@ -1,0 +1,1 @@
+"""Payment-webhook benchmark (see run.py)."""

@@ -1,0 +1,1 @@
+"""vpnsales: sell VPN access through a Telegram bot."""

@@ -1,0 +1,76 @@
+"""Small helpers shared by interactors: staging side effects in the outbox.
+
+``enqueue_*`` add one message; ``*_message`` build the same message so a batch job can
+collect them and stage them all with ``Outbox.add_all``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from vpnsales.application.ports.notifier import Alert
+from vpnsales.application.ports.outbox import Outbox, OutboxKind, OutboxMessage
+from vpnsales.domain.access import Access
+from vpnsales.domain.notifications import Intent
+
+
+def sync_message(access: Access, now: datetime) -> OutboxMessage:
+    """The SYNC_ACCESS message of ``enqueue_sync``, for batch jobs that ``add_all``."""
+    return OutboxMessage(
+        id=uuid4(),
+        kind=OutboxKind.SYNC_ACCESS,
+        payload={"access_id": str(access.id), "version": access.version},
+        created_at=now,
+        due_at=now,
+        dedup_key=f"sync:{access.id}:{access.version}",
+    )
+
+
+def notify_message(intent: Intent, now: datetime) -> OutboxMessage:
+    """The NOTIFY message of ``enqueue_notify``, for batch jobs that ``add_all``."""
+    return OutboxMessage(
+        id=uuid4(),
+        kind=OutboxKind.NOTIFY,
+        payload=intent_to_payload(intent),
+        created_at=now,
+        due_at=now,
+        dedup_key=f"notify:{intent.dedup_key}",
+    )
+
+
+async def enqueue_sync(outbox: Outbox, access: Access, now: datetime) -> None:
+    """Ask the worker to converge ``access`` to its desired state (at its current version)."""
+    await outbox.add(sync_message(access, now))
+
+
+async def enqueue_notify(outbox: Outbox, intent: Intent, now: datetime) -> None:
+    """Tell a customer something; the same intent is delivered once (dedup key)."""
+    await outbox.add(notify_message(intent, now))
+
+
+async def enqueue_alert(outbox: Outbox, alert: Alert, now: datetime, key: str | None) -> None:
+    await outbox.add(
+        OutboxMessage(
+            id=uuid4(),
+            kind=OutboxKind.ADMIN_ALERT,
+            payload={"kind": alert.kind.value, "text": alert.text},
+            created_at=now,
+            due_at=now,
+            dedup_key=f"alert:{key}" if key else None,
+        )
+    )
+
+
+def intent_to_payload(intent: Intent) -> dict[str, object]:
+    payload: dict[str, object] = {"kind": intent.kind.value, "customer_id": str(intent.customer_id)}
+    for name in ("subscription_id", "payment_id", "hours", "percent", "days", "reason"):
+        value = getattr(intent, name)
+        if value is not None:
+            payload[name] = value if isinstance(value, int | str) else str(value)
+    if intent.amount is not None:
+        payload["amount"] = str(intent.amount.amount)
+        payload["currency"] = intent.amount.currency.value
+    if intent.expires_at is not None:
+        payload["expires_at"] = intent.expires_at.isoformat()
+    return payload

@@ -1,0 +1,1 @@
+"""Admin use cases: each checks the actor's role and writes an audit record."""

@@ -1,0 +1,1 @@
+"""Customer-facing use cases (the bot's menu)."""

@@ -1,0 +1,1 @@
+"""Payment use cases: quote, checkout, confirmation, failure, pre-checkout, refunds."""

@@ -1,0 +1,1 @@
+"""Worker use cases: outbox execution, sweeps, reconciliation, broadcasts."""

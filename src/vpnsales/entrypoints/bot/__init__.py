@@ -1,0 +1,13 @@
+"""The Telegram bot: routers per feature, typed callbacks, Fluent texts, middlewares."""
+
+from vpnsales.entrypoints.bot.config import BotConfig
+from vpnsales.entrypoints.bot.factory import attach_container, build_dispatcher
+from vpnsales.entrypoints.bot.retry import RetryAfterMiddleware, install_retry
+
+__all__ = [
+    "BotConfig",
+    "RetryAfterMiddleware",
+    "attach_container",
+    "build_dispatcher",
+    "install_retry",
+]

@@ -1,0 +1,99 @@
+"""``build_dispatcher``: the bot's routers and middlewares, composed once per process.
+
+Everything a handler needs per update comes from the middleware data (``t``,
+``customer``), the dispatcher's workflow data (``config``, ``i18n``, ``directory``,
+``instructions``) or dishka (``FromDishka[<Interactor>]``, request scope)::
+
+    dp = build_dispatcher(i18n=i18n, redis=redis, customers=reader,
+                          maintenance=flag, config=BotConfig.from_settings(...))
+    attach_container(dp, container)
+    await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from dishka import AsyncContainer
+from dishka.integrations.aiogram import inject_router, setup_dishka
+from redis.asyncio import Redis
+
+from vpnsales.adapters.telegram.i18n import I18n
+from vpnsales.adapters.telegram.instructions import Instructions
+from vpnsales.application.ports.readers import CustomerReader
+from vpnsales.entrypoints.bot.admin import build_admin_router
+from vpnsales.entrypoints.bot.cache import CustomerDirectory
+from vpnsales.entrypoints.bot.config import BotConfig
+from vpnsales.entrypoints.bot.middlewares import (
+    BannedGate,
+    CustomerContextMiddleware,
+    ErrorTranslationMiddleware,
+    FlagSource,
+    MaintenanceGate,
+    ThrottlingMiddleware,
+    UpdateLoggingMiddleware,
+)
+from vpnsales.entrypoints.bot.middlewares.gates import APP_CONTAINER_KEY
+from vpnsales.entrypoints.bot.retry import install_retry
+from vpnsales.entrypoints.bot.routers import feature_routers
+from vpnsales.entrypoints.bot.support import build_support_router
+
+
+async def _never() -> bool:
+    return False
+
+
+def build_dispatcher(
+    *,
+    i18n: I18n,
+    redis: Redis,
+    customers: CustomerReader,
+    config: BotConfig,
+    maintenance: FlagSource = _never,
+    instructions: Instructions | None = None,
+    storage: BaseStorage | None = None,
+    directory: CustomerDirectory | None = None,
+    key_prefix: str = "vpnsales",
+) -> Dispatcher:
+    storage = storage or RedisStorage(
+        redis, key_builder=DefaultKeyBuilder(prefix=f"{key_prefix}:fsm")
+    )
+    directory = directory or CustomerDirectory(customers)
+    gate = MaintenanceGate(maintenance, admin_ids=config.admin_ids)
+    dp = Dispatcher(
+        storage=storage,
+        config=config,
+        i18n=i18n,
+        directory=directory,
+        instructions=instructions or Instructions(),
+        maintenance_gate=gate,
+    )
+    dp.update.outer_middleware(UpdateLoggingMiddleware())
+    dp.update.outer_middleware(ErrorTranslationMiddleware(i18n))
+    dp.update.outer_middleware(
+        ThrottlingMiddleware(
+            redis, rate=config.throttle_rate, i18n=i18n, prefix=f"{key_prefix}:thr:"
+        )
+    )
+    dp.update.outer_middleware(CustomerContextMiddleware(directory, i18n))
+    dp.update.outer_middleware(gate)
+    dp.update.outer_middleware(BannedGate())
+    dp.include_routers(build_admin_router(), build_support_router(), *feature_routers())
+    dp.startup.register(_on_startup)
+    return dp
+
+
+async def _on_startup(bot: Bot) -> None:
+    """Polling and the aiohttp webhook set-up emit start-up with the bot: make sure its
+    API calls survive flood control (processes that build the ``Bot`` themselves can
+    call :func:`install_retry` directly)."""
+    install_retry(bot)
+
+
+def attach_container(dp: Dispatcher, container: AsyncContainer) -> None:
+    """Connect dishka: a request scope per event, ``FromDishka`` injected now (not only
+    at polling start-up, so ``feed_update`` and webhooks work the same)."""
+    setup_dishka(container, dp, auto_inject=True)
+    inject_router(dp)
+    dp[APP_CONTAINER_KEY] = container

@@ -1,0 +1,46 @@
+"""Inline keyboards: small builders over aiogram's types (no parsing, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from vpnsales.adapters.telegram.i18n import Translator
+from vpnsales.entrypoints.bot.callbacks import Nav, Screen
+
+Row = list[InlineKeyboardButton]
+
+
+def button(text: str, data: CallbackData | str) -> InlineKeyboardButton:
+    packed = data if isinstance(data, str) else data.pack()
+    return InlineKeyboardButton(text=text, callback_data=packed)
+
+
+def url_button(text: str, url: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, url=url)
+
+
+def nav(t: Translator, key: str, to: Screen) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=t.plain(key), callback_data=Nav(to=to).pack())
+
+
+def markup(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows if r])
+
+
+def pairs(buttons: Sequence[InlineKeyboardButton]) -> list[Row]:
+    return [list(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+
+
+def back_to_menu(t: Translator) -> Row:
+    return [nav(t, "btn-main-menu", Screen.MENU)]
+
+
+def menu_only(t: Translator) -> InlineKeyboardMarkup:
+    return markup([back_to_menu(t)])
+
+
+def cancel_row(t: Translator) -> Row:
+    return [nav(t, "btn-cancel", Screen.CANCEL)]

@@ -1,0 +1,77 @@
+"""Per-customer throttling in Redis: one ``EVALSHA`` per update (INCR + PEXPIRE in a
+script), a fixed one-second window of ``ceil(rate)`` updates. The first update over the
+limit gets a short "too fast" answer; the rest are dropped silently. Payment events are
+never throttled. If Redis is unreachable the bot lets updates through (fail open)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from vpnsales.entrypoints.bot.middlewares._events import is_payment_event
+from vpnsales.entrypoints.bot.middlewares.errors import tell, translator_for
+
+logger = logging.getLogger("vpnsales.bot.throttling")
+
+_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        rate: float,
+        i18n: Any,
+        prefix: str = "vpnsales:thr:",
+        window_ms: int = 1000,
+    ) -> None:
+        self._script = redis.register_script(_SCRIPT)
+        self._limit = max(1, math.ceil(rate * window_ms / 1000))
+        self._prefix = prefix
+        self._window = str(window_ms)
+        self._i18n = i18n
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        if user is None or is_payment_event(event):
+            return await handler(event, data)
+        try:
+            count = int(await self._script(keys=[f"{self._prefix}{user.id}"], args=[self._window]))
+        except (RedisError, OSError) as exc:
+            logger.warning("throttling unavailable: %s", exc)
+            return await handler(event, data)
+        if count <= self._limit:
+            return await handler(event, data)
+        if count == self._limit + 1:
+            await tell(event, translator_for(self._i18n, data)("throttled"))
+        elif event.callback_query is not None:
+            await tell_nothing(event)
+        return None
+
+
+async def tell_nothing(event: Update) -> None:
+    """Stop the button's spinner without a message."""
+    query = event.callback_query
+    if query is not None:
+        try:
+            await query.answer()
+        except Exception:  # pragma: no cover - best effort
+            logger.debug("could not answer a throttled callback")

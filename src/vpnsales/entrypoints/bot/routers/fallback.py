@@ -1,0 +1,25 @@
+"""Anything no other handler took: a gentle hint and the way back to the menu."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+
+from vpnsales.adapters.telegram.i18n import Translator
+from vpnsales.entrypoints.bot.presenters import unknown_input
+from vpnsales.entrypoints.bot.routers._common import show
+
+
+async def unknown_message(message: Message, t: Translator) -> None:
+    await show(message, unknown_input(t))
+
+
+async def unknown_button(query: CallbackQuery, t: Translator) -> None:
+    await query.answer(t.plain("unknown-input"), show_alert=False)
+
+
+def build() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_message, F.chat.type == "private")
+    router.callback_query.register(unknown_button)
+    return router

@@ -1,0 +1,412 @@
+"""The composition root: dishka providers shared by every process.
+
+Scopes: APP holds process-wide things (settings, engine, HTTP clients of panels and
+providers, the bot, i18n); REQUEST is one update, one webhook, one task: a database
+session, the unit of work and repositories bound to it, and the interactors.
+
+Interactors are provided by type from their constructors (every use case in
+``vpnsales.application.interactors``); the few that take something other than ports
+have explicit factories below. The container appears only at scope boundaries
+(``FromDishka[...]`` in handlers, routes and tasks).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import random
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, NewType, cast
+
+from aiogram import Bot
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import vpnsales.application.interactors as interactors_package
+from vpnsales.adapters.memory.clock import SystemClock
+from vpnsales.adapters.persistence import (
+    SqlAccessRepository,
+    SqlAuditLog,
+    SqlCustomerRepository,
+    SqlOutbox,
+    SqlOutboxConsumer,
+    SqlPaymentRepository,
+    SqlPromoCodeRepository,
+    SqlSubscriptionRepository,
+    SqlTariffRepository,
+    SqlUnitOfWork,
+    create_engine,
+    create_session_factory,
+)
+from vpnsales.adapters.persistence.accesses import SqlAccessLookup
+from vpnsales.adapters.persistence.admin import (
+    SqlAdminRepository,
+    SqlFlagStore,
+    SqlStatisticsReader,
+)
+from vpnsales.adapters.persistence.broadcasts import SqlBroadcastRepository
+from vpnsales.adapters.persistence.readers import (
+    SqlCustomerReader,
+    SqlPaymentReader,
+    SqlReferralReader,
+    SqlSubscriptionReader,
+)
+from vpnsales.adapters.telegram.i18n import I18n
+from vpnsales.adapters.telegram.instructions import Instructions
+from vpnsales.adapters.telegram.notifier import TelegramAdminAlerter, TelegramNotifier
+from vpnsales.adapters.telegram.sender import RateLimitedSender
+from vpnsales.application.interactors.customer.my_subscriptions import ListMySubscriptions
+from vpnsales.application.interactors.payments.confirm_payment import ConfirmPayment
+from vpnsales.application.interactors.payments.pay_from_balance import PayFromBalance
+from vpnsales.application.interactors.system._confirmer import ConfirmPaymentSeam
+from vpnsales.application.interactors.system.auto_renew import AutoRenew
+from vpnsales.application.interactors.system.cancel_payment_at_provider import (
+    CancelPaymentAtProvider,
+)
+from vpnsales.application.interactors.system.deliver_notification import DeliverNotification
+from vpnsales.application.interactors.system.execute_outbox_message import ExecuteOutboxMessage
+from vpnsales.application.interactors.system.outbox_routes import outbox_routes
+from vpnsales.application.interactors.system.refund_at_provider import RefundAtProvider
+from vpnsales.application.interactors.system.revoke_access_link import RevokeAccessLink
+from vpnsales.application.interactors.system.send_admin_alert import SendAdminAlert
+from vpnsales.application.interactors.system.send_customer_message import SendCustomerMessage
+from vpnsales.application.interactors.system.sync_access import SyncAccess
+from vpnsales.application.policy import ShopPolicy
+from vpnsales.application.ports.admin import AdminRepository, FlagStore, StatisticsReader
+from vpnsales.application.ports.broadcast import BroadcastRepository
+from vpnsales.application.ports.clock import Clock
+from vpnsales.application.ports.notifier import AdminAlerter, Notifier
+from vpnsales.application.ports.outbox import (
+    Outbox,
+    OutboxConsumer,
+    OutboxKind,
+    RetryPolicy,
+    TaskKicker,
+)
+from vpnsales.application.ports.panels import PanelRegistry
+from vpnsales.application.ports.payments import PaymentGateway, RecurringPaymentGateway
+from vpnsales.application.ports.readers import (
+    CustomerReader,
+    PaymentReader,
+    ReferralReader,
+    SubscriptionReader,
+)
+from vpnsales.application.ports.repositories import (
+    AccessRepository,
+    AuditLog,
+    CustomerRepository,
+    PaymentRepository,
+    PromoCodeRepository,
+    SubscriptionRepository,
+    TariffRepository,
+)
+from vpnsales.application.ports.uow import UnitOfWork
+from vpnsales.application.ports.worker import (
+    AccessLookup,
+    OutboxHandler,
+    PaymentConfirmer,
+    RandomSource,
+)
+from vpnsales.domain.payment import PaymentProvider
+from vpnsales.entrypoints.config import Settings
+from vpnsales.entrypoints.di_admin import AdminProvider
+from vpnsales.entrypoints.factories import (
+    build_bot,
+    build_gateways,
+    build_panel_registry,
+    close_all,
+    shop_policy,
+)
+
+DatabaseUrl = NewType("DatabaseUrl", str)
+RedisUrl = NewType("RedisUrl", str)
+
+Gateways = Mapping[PaymentProvider, PaymentGateway]
+RecurringGateways = Mapping[PaymentProvider, RecurringPaymentGateway]
+OutboxHandlers = Mapping[OutboxKind, OutboxHandler]
+
+
+class NullTaskKicker:
+    """Used where no task broker is wired (web-only tools): the scheduler's periodic
+    outbox drain picks the work up instead. Processes with a broker override it."""
+
+    async def kick(self) -> None:
+        return None
+
+
+class InfrastructureProvider(Provider):
+    """Process-wide adapters, built once from settings."""
+
+    scope = Scope.APP
+
+    settings = from_context(provides=Settings, scope=Scope.APP)
+    database_url = from_context(provides=DatabaseUrl, scope=Scope.APP)
+    redis_url = from_context(provides=RedisUrl, scope=Scope.APP)
+
+    @provide
+    def policy(self, settings: Settings) -> ShopPolicy:
+        return shop_policy(settings)
+
+    @provide
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @provide
+    def random_source(self) -> RandomSource:
+        return random.random
+
+    @provide
+    async def engine(self, settings: Settings, url: DatabaseUrl) -> AsyncIterator[AsyncEngine]:
+        engine = create_engine(
+            url, pool_size=settings.database.pool_size, echo=settings.database.echo
+        )
+        yield engine
+        await engine.dispose()
+
+    @provide
+    def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return create_session_factory(engine)
+
+    @provide
+    async def redis(self, url: RedisUrl) -> AsyncIterator[Redis]:
+        client = Redis.from_url(url)
+        yield client
+        await client.aclose()
+
+    @provide
+    async def bot(self, settings: Settings) -> AsyncIterator[Bot]:
+        bot = build_bot(settings)
+        yield bot
+        await bot.session.close()
+
+    @provide
+    async def panels(self, settings: Settings, clock: Clock) -> AsyncIterator[PanelRegistry]:
+        registry = build_panel_registry(settings, now=clock.now)
+        yield registry
+        await close_all(list(registry.all()))
+
+    @provide
+    async def gateways(self, settings: Settings, bot: Bot) -> AsyncIterator[Gateways]:
+        gateways = build_gateways(settings, bot)
+        yield gateways
+        await close_all(gateways)
+
+    @provide
+    def recurring_gateways(self, gateways: Gateways) -> RecurringGateways:
+        return {
+            provider: cast(RecurringPaymentGateway, gateway)
+            for provider, gateway in gateways.items()
+            if callable(getattr(gateway, "charge_saved", None))
+        }
+
+    @provide
+    def i18n(self) -> I18n:
+        return I18n(strict=False)
+
+    @provide
+    def sender(self, bot: Bot, settings: Settings) -> RateLimitedSender:
+        return RateLimitedSender(bot, rate=settings.worker.broadcast_rate)
+
+    @provide
+    def notifier(self, sender: RateLimitedSender, i18n: I18n) -> Notifier:
+        return TelegramNotifier(sender, i18n, instructions=Instructions())
+
+    @provide
+    def alerter(self, sender: RateLimitedSender, settings: Settings) -> AdminAlerter:
+        chat = settings.telegram.admin_chat_id
+        chats = [chat] if chat is not None else list(settings.telegram.admin_ids)
+        return TelegramAdminAlerter(sender, chats)
+
+    @provide
+    def outbox_consumer(self, sessions: async_sessionmaker[AsyncSession]) -> OutboxConsumer:
+        return SqlOutboxConsumer(sessions)
+
+    @provide
+    def kicker(self) -> TaskKicker:
+        return NullTaskKicker()
+
+
+class PersistenceProvider(Provider):
+    """One database session per request scope; repositories share it."""
+
+    scope = Scope.REQUEST
+
+    @provide
+    async def session(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        async with SqlUnitOfWork(sessions()) as uow:
+            yield uow.session
+
+    @provide
+    def uow(self, session: AsyncSession) -> UnitOfWork:
+        return SqlUnitOfWork(session)
+
+    customers = provide(SqlCustomerRepository, provides=CustomerRepository)
+    tariffs = provide(SqlTariffRepository, provides=TariffRepository)
+    subscriptions = provide(SqlSubscriptionRepository, provides=SubscriptionRepository)
+    accesses = provide(SqlAccessRepository, provides=AccessRepository)
+    payments = provide(SqlPaymentRepository, provides=PaymentRepository)
+    promos = provide(SqlPromoCodeRepository, provides=PromoCodeRepository)
+    audit = provide(SqlAuditLog, provides=AuditLog)
+    outbox = provide(SqlOutbox, provides=Outbox)
+    subscription_reader = provide(SqlSubscriptionReader, provides=SubscriptionReader)
+    customer_reader = provide(SqlCustomerReader, provides=CustomerReader)
+    referral_reader = provide(SqlReferralReader, provides=ReferralReader)
+    payment_reader = provide(SqlPaymentReader, provides=PaymentReader)
+    admins = provide(SqlAdminRepository, provides=AdminRepository)
+    flags = provide(SqlFlagStore, provides=FlagStore)
+    statistics = provide(SqlStatisticsReader, provides=StatisticsReader)
+    broadcasts = provide(SqlBroadcastRepository, provides=BroadcastRepository)
+    access_lookup = provide(SqlAccessLookup, provides=AccessLookup)
+
+
+# Interactors whose constructors take more than ports get explicit factories.
+_EXPLICIT: frozenset[str] = frozenset(
+    {"ListMySubscriptions", "ExecuteOutboxMessage", "AutoRenew", "ProcessBroadcast"}
+)
+
+
+def interactor_classes() -> list[type[Any]]:
+    """Every public use case class in ``vpnsales.application.interactors``."""
+    found: list[type[Any]] = []
+    prefix = interactors_package.__name__ + "."
+    for module_info in pkgutil.walk_packages(interactors_package.__path__, prefix):
+        if module_info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+                and "__call__" in vars(obj)
+                and name not in _EXPLICIT
+            ):
+                found.append(obj)
+    return found
+
+
+class InteractorProvider(Provider):
+    scope = Scope.REQUEST
+
+    def __init__(self) -> None:
+        super().__init__()
+        for cls in interactor_classes():
+            self.provide(cls)
+
+    @provide
+    def my_subscriptions(
+        self,
+        customers: CustomerReader,
+        subscriptions: SubscriptionReader,
+        panels: PanelRegistry,
+        clock: Clock,
+    ) -> ListMySubscriptions:
+        return ListMySubscriptions(
+            customers=customers, subscriptions=subscriptions, panels=panels, clock=clock
+        )
+
+    @provide
+    def confirmer(self, confirm: ConfirmPayment) -> PaymentConfirmer:
+        return ConfirmPaymentSeam(confirm)
+
+    @provide
+    def outbox_handlers(
+        self,
+        sync: SyncAccess,
+        revoke: RevokeAccessLink,
+        notify: DeliverNotification,
+        alert: SendAdminAlert,
+        message: SendCustomerMessage,
+        cancel: CancelPaymentAtProvider,
+        refund: RefundAtProvider,
+    ) -> OutboxHandlers:
+        return outbox_routes(
+            sync=sync,
+            revoke=revoke,
+            notify=notify,
+            alert=alert,
+            message=message,
+            cancel=cancel,
+            refund=refund,
+        )
+
+    @provide
+    def execute_outbox_message(
+        self,
+        handlers: OutboxHandlers,
+        consumer: OutboxConsumer,
+        outbox: Outbox,
+        uow: UnitOfWork,
+        clock: Clock,
+        random: RandomSource,
+        policy: ShopPolicy,
+    ) -> ExecuteOutboxMessage:
+        return ExecuteOutboxMessage(
+            handlers=handlers,
+            consumer=consumer,
+            outbox=outbox,
+            uow=uow,
+            clock=clock,
+            random=random,
+            retry=RetryPolicy(max_attempts=policy.outbox_max_attempts),
+            policy=policy,
+        )
+
+    @provide
+    def auto_renew(
+        self,
+        uow: UnitOfWork,
+        subscriptions: SubscriptionRepository,
+        payments: PaymentRepository,
+        tariffs: TariffRepository,
+        customers: CustomerRepository,
+        outbox: Outbox,
+        gateways: RecurringGateways,
+        confirmer: PaymentConfirmer,
+        clock: Clock,
+        policy: ShopPolicy,
+        balance: PayFromBalance,
+    ) -> AutoRenew:
+        return AutoRenew(
+            uow=uow,
+            subscriptions=subscriptions,
+            payments=payments,
+            tariffs=tariffs,
+            customers=customers,
+            outbox=outbox,
+            gateways=gateways,
+            confirmer=confirmer,
+            clock=clock,
+            policy=policy,
+            balance=balance,
+        )
+
+
+def providers() -> list[Provider]:
+    return [InfrastructureProvider(), PersistenceProvider(), InteractorProvider(), AdminProvider()]
+
+
+def build_container(
+    settings: Settings,
+    *,
+    database_url: str,
+    redis_url: str,
+    extra_providers: Iterable[Provider] = (),
+    context: Mapping[Any, Any] | None = None,
+) -> AsyncContainer:
+    """The container for one process. ``extra_providers`` override bindings (tests,
+    the worker's task kicker, a steerable clock); later providers win."""
+    return make_async_container(
+        *providers(),
+        *extra_providers,
+        context={
+            Settings: settings,
+            DatabaseUrl: DatabaseUrl(database_url),
+            RedisUrl: RedisUrl(redis_url),
+            **(context or {}),
+        },
+    )

@@ -1,0 +1,104 @@
+"""Structured logging: JSON lines with correlation ids, personal data and secrets masked.
+
+Context (update id, payment id, correlation id) is carried in ``contextvars`` so every
+line logged while handling an update or a job carries it without passing it around.
+Security events go to their own logger, ``vpnsales.security``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+_context: ContextVar[Mapping[str, str]] = ContextVar("vpnsales_log_context", default={})  # noqa: B039
+
+SECURITY_LOGGER = "vpnsales.security"
+
+# Things that must never reach a log line, whatever the caller formatted into it.
+_MASKS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"), "<bot-token>"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1<token>"),
+    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",\s]+"), r"\1<masked>"),
+    (
+        re.compile(r"(?i)((?:password|secret|token|api[_-]?key)['\"]?\s*[:=]\s*['\"]?)[^'\",\s}]+"),
+        r"\1<masked>",
+    ),
+    (re.compile(r"(?i)(://[^:/\s]+:)[^@/\s]+@"), r"\1<masked>@"),
+    (re.compile(r"(?<![\w-])(?:\d[ -]?){13,19}(?![\w-])"), "<card>"),
+    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
+    (re.compile(r"(?<![\w-])\+\d[\d ()-]{9,}\d\b"), "<phone>"),
+]
+
+
+def mask(text: str) -> str:
+    for pattern, replacement in _MASKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@contextmanager
+def log_context(**values: object) -> Iterator[None]:
+    """Add ids to every log line inside the block (nested blocks merge)."""
+    merged = {**_context.get(), **{k: str(v) for k, v in values.items() if v is not None}}
+    token = _context.set(merged)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_context() -> Mapping[str, str]:
+    return _context.get()
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": mask(record.getMessage()),
+        }
+        entry.update(_context.get())
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, Mapping):
+            entry.update({k: mask(str(v)) for k, v in extra.items()})
+        if record.exc_info:
+            entry["exc"] = mask(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        base = mask(super().format(record))
+        ctx = " ".join(f"{k}={v}" for k, v in _context.get().items())
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, Mapping):
+            ctx = " ".join([ctx, *(f"{k}={mask(str(v))}" for k, v in extra.items())]).strip()
+        return f"{base} [{ctx}]" if ctx else base
+
+
+def setup_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
+    """Configure the root logger once per process."""
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiogram.event", "httpx", "httpcore", "asyncio", "taskiq"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def security_event(event: str, **fields: object) -> None:
+    """A security-relevant event (forged webhook, refused admin access, …)."""
+    logging.getLogger(SECURITY_LOGGER).warning(event, extra={"fields": {"event": event, **fields}})

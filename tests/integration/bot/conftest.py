@@ -1,0 +1,404 @@
+"""The real bot: aiogram Dispatcher from ``build_dispatcher`` fed real ``Update`` objects;
+Bot API calls go over HTTP to the Telegram emulator; FSM state and throttling in the real
+Redis; the real PostgreSQL (every repository and reader of ``adapters.persistence``);
+interactors from ``Interactors(ports)`` provided per update by a dishka provider.
+
+``PostgresApp`` is the in-memory test app (``vpnsales.testing.app``) with its scopes on
+PostgreSQL: its helpers (seeding, ``buy``, the worker's outbox runner) work unchanged.
+Payment gateways and the panel are the library's fakes here; ``test_postgres_journey``
+runs the same journey through the real container against the HTTP emulators.
+The worker's real outbox use cases deliver notifications through the real
+``TelegramNotifier`` to the same emulator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Update
+from dishka import AsyncContainer, Provider, Scope, make_async_container, provide
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vpnsales.adapters.persistence import (
+    tables,
+)
+from vpnsales.adapters.telegram.i18n import I18n
+from vpnsales.adapters.telegram.notifier import TelegramNotifier
+from vpnsales.adapters.telegram.sender import RateLimitedSender
+from vpnsales.adapters.telegram.support import SupportDesk
+from vpnsales.application.interactors.customer.activate_trial import ActivateTrial
+from vpnsales.application.interactors.customer.balance_history import GetBalanceHistory
+from vpnsales.application.interactors.customer.get_tariff import GetTariff
+from vpnsales.application.interactors.customer.list_tariffs import ListTariffs
+from vpnsales.application.interactors.customer.my_subscriptions import ListMySubscriptions
+from vpnsales.application.interactors.customer.redeem_promo_code import RedeemPromoCode
+from vpnsales.application.interactors.customer.referral_info import GetReferralInfo
+from vpnsales.application.interactors.customer.register_customer import RegisterCustomer
+from vpnsales.application.interactors.customer.reset_access_link import ResetAccessLink
+from vpnsales.application.interactors.customer.set_language import SetLanguage
+from vpnsales.application.interactors.customer.toggle_auto_renewal import ToggleAutoRenewal
+from vpnsales.application.interactors.payments.apply_provider_payment import (
+    ApplyProviderPayment,
+)
+from vpnsales.application.interactors.payments.confirm_payment import ConfirmPayment
+from vpnsales.application.interactors.payments.pay_from_balance import PayFromBalance
+from vpnsales.application.interactors.payments.quote_price import QuotePrice
+from vpnsales.application.interactors.payments.record_payment_failure import (
+    RecordPaymentFailure,
+)
+from vpnsales.application.interactors.payments.refund_payment import RefundPayment
+from vpnsales.application.interactors.payments.start_checkout import StartCheckout
+from vpnsales.application.interactors.payments.validate_pre_checkout import (
+    ValidatePreCheckout,
+)
+from vpnsales.application.ports.clock import Clock
+from vpnsales.application.ports.readers import CustomerView
+from vpnsales.application.wiring import Interactors, Ports
+from vpnsales.domain.ids import CustomerId, TelegramId
+from vpnsales.domain.payment import PaymentProvider
+from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher
+from vpnsales.entrypoints.bot.admin.access import AdminRoster
+from vpnsales.entrypoints.bot.retry import RetryAfterMiddleware
+from vpnsales.testing.app import InMemoryApp
+from vpnsales.testing.emulators.telegram import SentMessage, TelegramEmulator, TgUser
+from vpnsales.testing.postgres import PostgresApp, postgres_app
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+INTERACTORS: dict[type[Any], str] = {
+    RegisterCustomer: "register_customer",
+    GetBalanceHistory: "balance_history",
+    SetLanguage: "set_language",
+    ListTariffs: "list_tariffs",
+    GetTariff: "get_tariff",
+    ActivateTrial: "activate_trial",
+    RedeemPromoCode: "redeem_promo_code",
+    ListMySubscriptions: "my_subscriptions",
+    GetReferralInfo: "referral_info",
+    ResetAccessLink: "reset_access_link",
+    ToggleAutoRenewal: "toggle_auto_renewal",
+    QuotePrice: "quote_price",
+    StartCheckout: "start_checkout",
+    PayFromBalance: "pay_from_balance",
+    ConfirmPayment: "confirm_payment",
+    RecordPaymentFailure: "record_payment_failure",
+    ValidatePreCheckout: "validate_pre_checkout",
+    RefundPayment: "refund_payment",
+    ApplyProviderPayment: "apply_provider_payment",
+}
+
+
+def _builder(name: str) -> Callable[[Ports], Any]:
+    def build(ports: Ports) -> Any:
+        return getattr(Interactors(ports), name)()
+
+    return build
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    def get() -> Any:
+        return value
+
+    return get
+
+
+class NoAdmins:
+    """Stands in for the admin panel's ``AdminRoster``: nobody is an admin here."""
+
+    def invalidate(self) -> None:
+        return None
+
+    async def role(self, telegram_id: int) -> None:
+        return None
+
+
+class InMemoryInteractors(Provider):
+    """Every customer-facing interactor at REQUEST scope over the in-memory app."""
+
+    def __init__(self, app: InMemoryApp, singletons: dict[type[Any], Any] | None = None) -> None:
+        super().__init__()
+        self.app = app
+        for cls, name in INTERACTORS.items():
+            self.provide(_builder(name), provides=cls, scope=Scope.REQUEST)
+        for kind, value in (singletons or {}).items():
+            self.provide(_constant(value), provides=kind, scope=Scope.APP)
+
+    @provide(scope=Scope.REQUEST)
+    async def ports(self) -> AsyncIterator[Ports]:
+        async with self.app.scope() as ports:
+            yield ports
+
+    @provide(scope=Scope.APP)
+    def clock(self) -> Clock:
+        return self.app.clock
+
+
+class ScopedCustomerReader:
+    """The bot directory's ``CustomerReader``: one short scope per read."""
+
+    def __init__(self, app: InMemoryApp) -> None:
+        self._app = app
+
+    async def by_telegram_id(self, telegram_id: TelegramId) -> CustomerView | None:
+        async with self._app.scope() as p:
+            return await p.customer_reader.by_telegram_id(telegram_id)
+
+    async def get(self, customer_id: CustomerId) -> CustomerView | None:
+        async with self._app.scope() as p:
+            return await p.customer_reader.get(customer_id)
+
+
+PROVIDERS = (PaymentProvider.YOOKASSA, PaymentProvider.STARS, PaymentProvider.CRYPTOPAY)
+
+
+@dataclass
+class Harness:
+    tg: TelegramEmulator
+    bot: Bot
+    dp: Dispatcher
+    app: InMemoryApp
+    redis: Redis
+    prefix: str
+    retry: RetryAfterMiddleware
+    config: BotConfig
+    maintenance: list[bool] = field(default_factory=lambda: [False])
+
+    # -- sending updates -----------------------------------------------------------
+    async def send(self, update: Update) -> None:
+        await self.dp.feed_update(self.bot, update)
+
+    async def start(self, user: TgUser, args: str = "") -> None:
+        await self.send(self.tg.command(user, "start", args))
+
+    async def text(self, user: TgUser, text: str) -> None:
+        await self.send(self.tg.text_message(user, text))
+
+    async def press(self, user: TgUser, label: str) -> None:
+        """Press the newest button whose label contains ``label``."""
+        message_id, data = self.find_button(user, label)
+        await self.send(self.tg.callback_query(user, data, message=message_id))
+
+    async def press_data(self, user: TgUser, data: str) -> None:
+        message = self.tg.sent_messages(user.id)[-1]
+        await self.send(self.tg.callback_query(user, data, message=message))
+
+    # -- reading what the customer sees -------------------------------------------
+    def current(self, user: TgUser, message_id: int) -> dict[str, Any]:
+        msg = self.tg.message(user.id, message_id)
+        assert msg is not None
+        return msg
+
+    def screen(self, user: TgUser) -> str:
+        """The text of the newest bot message as it reads now (edits applied)."""
+        last = self.tg.sent_messages(user.id)[-1]
+        msg = self.current(user, last.message_id)
+        return str(msg.get("text") or msg.get("caption") or "")
+
+    def buttons(self, user: TgUser, message_id: int | None = None) -> list[dict[str, Any]]:
+        if message_id is None:
+            message_id = self.tg.sent_messages(user.id)[-1].message_id
+        markup = self.current(user, message_id).get("reply_markup") or {}
+        return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+    def labels(self, user: TgUser) -> list[str]:
+        return [b["text"] for b in self.buttons(user)]
+
+    def find_button(self, user: TgUser, label: str) -> tuple[int, str]:
+        for sent in reversed(self.tg.sent_messages(user.id)):
+            for b in self.buttons(user, sent.message_id):
+                if label in b["text"] and "callback_data" in b:
+                    return sent.message_id, b["callback_data"]
+        raise AssertionError(f"no button {label!r}; last: {self.labels(user)}")
+
+    def url_button(self, user: TgUser, label: str) -> str:
+        for sent in reversed(self.tg.sent_messages(user.id)):
+            for b in self.buttons(user, sent.message_id):
+                if label in b["text"] and "url" in b:
+                    return str(b["url"])
+        raise AssertionError(f"no url button {label!r}")
+
+    def count(self, user: TgUser) -> int:
+        return len(self.tg.sent_messages(user.id))
+
+    async def deliver_outbox(self) -> int:
+        """What the worker does after a commit (its kick), run now."""
+        return await self.app.run_outbox()
+
+    async def payment(self, payment_id: Any) -> Any:
+        async with self.app.scope() as p:
+            return await p.payments.get(payment_id)
+
+    async def outbox_kinds(self) -> list[str]:
+        async with self.app.sessions() as session:  # type: ignore[attr-defined]
+            rows = await session.execute(select(tables.outbox.c.kind))
+            return [str(r[0]) for r in rows]
+
+    async def access_card(self, user: TgUser, after: int = 0) -> SentMessage:
+        await self.deliver_outbox()
+        return await self.tg.wait_for_message(
+            user.id, lambda m: m.method == "sendPhoto" and m.photo is not None, after=after
+        )
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:  # pragma: no cover - environment
+        await client.aclose()
+        pytest.skip(f"Redis unavailable: {exc}")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return I18n(strict=True)
+
+
+async def make_harness(
+    tg: TelegramEmulator,
+    redis: Redis,
+    i18n: I18n,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    throttle_rate: float = 1000.0,
+    admin_ids: frozenset[int] = frozenset(),
+    **app_kwargs: Any,
+) -> tuple[Harness, AsyncContainer, AiohttpSession]:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url))
+    bot = Bot(tg.token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    retry = RetryAfterMiddleware(max_attempts=3, max_wait=5)
+    bot.session.middleware(retry)
+    app = postgres_app(sessions, **app_kwargs)
+    sender = RateLimitedSender(bot, rate=1000, per_chat_interval=0, per_group_interval=0)
+    app.notifier = TelegramNotifier(sender, i18n)  # type: ignore[assignment]
+    prefix = f"vpnsales-test-{uuid.uuid4().hex[:8]}"
+    config = BotConfig(
+        bot_username=tg.bot_username,
+        support_contact="@vpn_support",
+        faq=("Custom answer <b>not</b> markup",),
+        providers=PROVIDERS,
+        admin_ids=admin_ids,
+        throttle_rate=throttle_rate,
+    )
+    flag = [False]
+
+    async def maintenance() -> bool:
+        return flag[0]
+
+    dp = build_dispatcher(
+        i18n=i18n,
+        redis=redis,
+        customers=ScopedCustomerReader(app),
+        config=config,
+        maintenance=maintenance,
+        key_prefix=prefix,
+    )
+    singletons = {
+        AdminRoster: NoAdmins(),
+        SupportDesk: SupportDesk(bot, redis, None, prefix=prefix),
+    }
+    container = make_async_container(InMemoryInteractors(app, singletons))
+    attach_container(dp, container)
+    harness = Harness(
+        tg=tg,
+        bot=bot,
+        dp=dp,
+        app=app,
+        redis=redis,
+        prefix=prefix,
+        retry=retry,
+        config=config,
+        maintenance=flag,
+    )
+    return harness, container, session
+
+
+@pytest.fixture
+async def make_bot(
+    tg: TelegramEmulator,
+    redis: Redis,
+    i18n: I18n,
+    clean_db: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[Callable[..., Any]]:
+    made: list[tuple[Harness, AsyncContainer, AiohttpSession]] = []
+
+    async def factory(**kwargs: Any) -> Harness:
+        made.append(await make_harness(tg, redis, i18n, clean_db, **kwargs))
+        return made[-1][0]
+
+    yield factory
+    for harness, container, session in made:
+        await container.close()
+        if session._session is not None:
+            await session._session.close()
+        keys = [k async for k in redis.scan_iter(match=f"{harness.prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+
+
+@pytest.fixture
+async def h(make_bot: Callable[..., Any]) -> Harness:
+    harness: Harness = await make_bot()
+    return harness
+
+
+class ErrorLog(logging.Handler):
+    """Unhandled errors the bot translated for the customer (``vpnsales.bot.errors``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.expected = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def errors() -> Any:
+    """Every test fails on an unhandled error in a handler unless it expects one."""
+    handler = ErrorLog()
+    logger = logging.getLogger("vpnsales.bot.errors")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    if not handler.expected:
+        assert not handler.records, [r.getMessage() for r in handler.records]
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain(text: str) -> str:
+    return _TAG.sub("", text)
+
+
+@contextlib.asynccontextmanager
+async def no_new_rows(app: InMemoryApp) -> AsyncIterator[None]:
+    """Assert the block adds or removes no row in any table."""
+    assert isinstance(app, PostgresApp)
+    before = await app.counts()
+    yield
+    assert await app.counts() == before
