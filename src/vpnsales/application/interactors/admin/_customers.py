@@ -1,21 +1,52 @@
-"""Finding a customer from what an admin types, and re-syncing accesses."""
+"""Finding a customer from what an admin types, re-syncing accesses, and the
+constructor the admin actions on customers share."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from vpnsales.application.common import enqueue_sync
+from vpnsales.application.ports.admin import AdminRepository
+from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.outbox import Outbox
 from vpnsales.application.ports.repositories import (
     AccessRepository,
+    AuditLog,
     CustomerRepository,
     SubscriptionRepository,
 )
+from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.access import DesiredState
 from vpnsales.domain.customer import Customer
 from vpnsales.domain.errors import CustomerNotFound, SubscriptionNotFound
 from vpnsales.domain.ids import SubscriptionId, TelegramId
 from vpnsales.domain.subscription import Subscription, SubscriptionStatus
+
+
+class CustomerAction:
+    """What an admin action on a customer and their subscriptions works with (ban,
+    unban, grant and take days): one constructor for all of them."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        admins: AdminRepository,
+        customers: CustomerRepository,
+        subscriptions: SubscriptionRepository,
+        accesses: AccessRepository,
+        outbox: Outbox,
+        audit: AuditLog,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._admins = admins
+        self._customers = customers
+        self._subscriptions = subscriptions
+        self._accesses = accesses
+        self._outbox = outbox
+        self._audit = audit
+        self._clock = clock
 
 
 async def resolve_customer(

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vpnsales.application.interactors.admin._customers import converge_accesses, resolve_customer
-from vpnsales.application.interactors.admin._guard import Permission, authorize
-from vpnsales.application.ports.admin import AdminRepository
-from vpnsales.application.ports.clock import Clock
-from vpnsales.application.ports.outbox import Outbox
-from vpnsales.application.ports.repositories import (
-    AccessRepository,
-    AuditLog,
-    CustomerRepository,
-    SubscriptionRepository,
+from vpnsales.application.interactors.admin._customers import (
+    CustomerAction,
+    converge_accesses,
+    resolve_customer,
 )
-from vpnsales.application.ports.uow import UnitOfWork
+from vpnsales.application.interactors.admin._guard import Permission, authorize
 from vpnsales.domain.subscription import SubscriptionStatus, SuspensionReason
 
 
@@ -33,28 +27,7 @@ class BanResult:
     subscriptions_suspended: int = 0
 
 
-class BanCustomer:
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWork,
-        admins: AdminRepository,
-        customers: CustomerRepository,
-        subscriptions: SubscriptionRepository,
-        accesses: AccessRepository,
-        outbox: Outbox,
-        audit: AuditLog,
-        clock: Clock,
-    ) -> None:
-        self._uow = uow
-        self._admins = admins
-        self._customers = customers
-        self._subscriptions = subscriptions
-        self._accesses = accesses
-        self._outbox = outbox
-        self._audit = audit
-        self._clock = clock
-
+class BanCustomer(CustomerAction):
     async def __call__(self, command: BanCustomerCommand) -> BanResult:
         await authorize(self._admins, command.actor_telegram_id, Permission.BAN)
         customer = await resolve_customer(self._customers, command.customer, for_update=True)

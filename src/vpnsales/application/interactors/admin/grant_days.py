@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from vpnsales.application.common import enqueue_notify
 from vpnsales.application.interactors.admin._customers import (
+    CustomerAction,
     converge_accesses,
     pick_subscription,
     resolve_customer,
 )
 from vpnsales.application.interactors.admin._guard import Permission, authorize
 from vpnsales.application.interactors.admin._snapshots import subscription_snapshot
-from vpnsales.application.ports.admin import AdminRepository
-from vpnsales.application.ports.clock import Clock
-from vpnsales.application.ports.outbox import Outbox
-from vpnsales.application.ports.repositories import (
-    AccessRepository,
-    AuditLog,
-    CustomerRepository,
-    SubscriptionRepository,
-)
-from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.ids import SubscriptionId
 from vpnsales.domain.notifications import Intent, IntentKind
+from vpnsales.domain.subscription import Subscription
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,32 +36,18 @@ class DaysChanged:
     live: bool
 
 
-class GrantDays:
-    """Same arithmetic as a paid extension (from ``max(now, expires_at)``); an expired
-    subscription comes back. The panel follows through the outbox."""
+class DaysAction(CustomerAction):
+    """Moving a subscription's end by whole days, audited; the panel follows through
+    the outbox. Granting and taking differ only in the move and the notification."""
 
-    def __init__(
+    async def _change_days(
         self,
+        command: GrantDaysCommand,
         *,
-        uow: UnitOfWork,
-        admins: AdminRepository,
-        customers: CustomerRepository,
-        subscriptions: SubscriptionRepository,
-        accesses: AccessRepository,
-        outbox: Outbox,
-        audit: AuditLog,
-        clock: Clock,
-    ) -> None:
-        self._uow = uow
-        self._admins = admins
-        self._customers = customers
-        self._subscriptions = subscriptions
-        self._accesses = accesses
-        self._outbox = outbox
-        self._audit = audit
-        self._clock = clock
-
-    async def __call__(self, command: GrantDaysCommand) -> DaysChanged:
+        action: str,
+        move: Callable[[Subscription, int, datetime], object],
+        notify: IntentKind | None,
+    ) -> DaysChanged:
         await authorize(self._admins, command.actor_telegram_id, Permission.GRANT_DAYS)
         customer = await resolve_customer(self._customers, command.customer)
         subscription = await pick_subscription(
@@ -76,25 +55,26 @@ class GrantDays:
         )
         now = self._clock.now()
         before = subscription_snapshot(subscription)
-        subscription.grant(command.days, now)
+        move(subscription, command.days, now)
         await self._subscriptions.save(subscription)
         await converge_accesses(
             self._accesses, self._outbox, subscription, now, expiry_changed=True
         )
-        await enqueue_notify(
-            self._outbox,
-            Intent(
-                kind=IntentKind.DAYS_GRANTED,
-                customer_id=customer.id,
-                subscription_id=subscription.id,
-                days=command.days,
-                expires_at=subscription.expires_at,
-            ),
-            now,
-        )
+        if notify is not None:
+            await enqueue_notify(
+                self._outbox,
+                Intent(
+                    kind=notify,
+                    customer_id=customer.id,
+                    subscription_id=subscription.id,
+                    days=command.days,
+                    expires_at=subscription.expires_at,
+                ),
+                now,
+            )
         await self._audit.record(
             actor_telegram_id=command.actor_telegram_id,
-            action="subscription.grant_days",
+            action=action,
             target=f"customer:{customer.telegram_id}",
             at=now,
             before=before,
@@ -109,4 +89,17 @@ class GrantDays:
             subscription_id=subscription.id,
             expires_at=subscription.expires_at,
             live=subscription.is_live,
+        )
+
+
+class GrantDays(DaysAction):
+    """Same arithmetic as a paid extension (from ``max(now, expires_at)``); an expired
+    subscription comes back. The customer is told."""
+
+    async def __call__(self, command: GrantDaysCommand) -> DaysChanged:
+        return await self._change_days(
+            command,
+            action="subscription.grant_days",
+            move=Subscription.grant,
+            notify=IntentKind.DAYS_GRANTED,
         )
