@@ -12,12 +12,14 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, Self
 
 import httpx
 
 from vpnsales.application.ports.payments import PaymentGatewayUnavailable
+from vpnsales.domain.money import Money
 
-__all__ = ["RetryPolicy", "Sleep", "send_with_retries"]
+__all__ = ["HttpGateway", "RetryPolicy", "Sleep", "send_with_retries"]
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +106,49 @@ async def send_with_retries(
 
 def default_sleep() -> Sleep:
     return asyncio.sleep
+
+
+class GatewayConfig(Protocol):
+    @property
+    def api_base(self) -> str: ...
+    @property
+    def connect_timeout(self) -> float: ...
+    @property
+    def read_timeout(self) -> float: ...
+    @property
+    def minimum_charge(self) -> Money | None: ...
+
+
+class HttpGateway:
+    """What the HTTP gateways share: their client (closed only when they made it),
+    timeouts, the sleep and jitter source of the retries, and the configured minimum."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        client: httpx.AsyncClient | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._base = config.api_base.rstrip("/")
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.AsyncClient()
+        self._timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
+        self._sleep = sleep if sleep is not None else default_sleep()
+        self._rng = rng if rng is not None else random.Random()  # jitter only
+        self._minimum = config.minimum_charge
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def minimum_charge(self) -> Money | None:
+        return self._minimum

@@ -22,12 +22,12 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 import httpx
 
-from vpnsales.adapters.payments._http import RetryPolicy, Sleep, default_sleep, send_with_retries
+from vpnsales.adapters.payments._http import HttpGateway, RetryPolicy, Sleep, send_with_retries
 from vpnsales.application.ports.payments import (
     CheckoutRequest,
     CheckoutResult,
@@ -139,7 +139,7 @@ def invoice_to_payment(invoice: Any) -> ProviderPayment:
     )
 
 
-class CryptoPayGateway:
+class CryptoPayGateway(HttpGateway):
     """:class:`~vpnsales.application.ports.payments.PaymentGateway` for Crypto Pay."""
 
     def __init__(
@@ -150,35 +150,16 @@ class CryptoPayGateway:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(config, client=client, sleep=sleep, rng=rng)
         self._config = config
-        self._base = config.api_base.rstrip("/")
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient()
         self._headers = {"Crypto-Pay-API-Token": config.token, "Accept": "application/json"}
-        self._timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
-        self._sleep = sleep if sleep is not None else default_sleep()
-        self._rng = rng if rng is not None else random.Random()  # jitter only
 
     def __repr__(self) -> str:
         return f"CryptoPayGateway(api_base={self._base!r})"
 
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
     @property
     def provider(self) -> PaymentProvider:
         return PaymentProvider.CRYPTOPAY
-
-    @property
-    def minimum_charge(self) -> Money | None:
-        return self._config.minimum_charge
 
     async def create(self, request: CheckoutRequest) -> CheckoutResult:
         amount = request.amount

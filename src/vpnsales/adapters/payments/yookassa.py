@@ -29,12 +29,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 import httpx
 
-from vpnsales.adapters.payments._http import RetryPolicy, Sleep, default_sleep, send_with_retries
+from vpnsales.adapters.payments._http import HttpGateway, RetryPolicy, Sleep, send_with_retries
 from vpnsales.application.ports.payments import (
     CheckoutRequest,
     CheckoutResult,
@@ -245,7 +245,7 @@ def payment_from_object(obj: Any) -> ProviderPayment:
     )
 
 
-class YooKassaGateway:
+class YooKassaGateway(HttpGateway):
     """:class:`~vpnsales.application.ports.payments.RecurringPaymentGateway` for YooKassa."""
 
     def __init__(
@@ -256,36 +256,17 @@ class YooKassaGateway:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(config, client=client, sleep=sleep, rng=rng)
         self._config = config
-        self._base = config.api_base.rstrip("/")
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient()
         self._auth = httpx.BasicAuth(config.shop_id, config.secret_key)
-        self._timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
-        self._sleep = sleep if sleep is not None else default_sleep()
-        self._rng = rng if rng is not None else random.Random()  # jitter only
 
     def __repr__(self) -> str:
         return f"YooKassaGateway(shop_id={self._config.shop_id!r}, api_base={self._base!r})"
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # -- PaymentGateway --------------------------------------------------------------
     @property
     def provider(self) -> PaymentProvider:
         return PaymentProvider.YOOKASSA
-
-    @property
-    def minimum_charge(self) -> Money | None:
-        return self._config.minimum_charge
 
     async def create(self, request: CheckoutRequest) -> CheckoutResult:
         body = self._payment_body(request)
