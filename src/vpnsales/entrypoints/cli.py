@@ -297,6 +297,28 @@ def scheduler() -> None:
     _run(run_scheduler(_settings()))
 
 
+DEMO_SHUTDOWN_BUDGET = 40.0
+"""Seconds the demo may take to shut down after its timeout before the process exits."""
+
+
+def _exit_if_stuck(after: float) -> None:
+    """A last resort for a demo whose shutdown hangs: a daemon thread (it works even
+    when the event loop is blocked) dumps every thread's stack to stderr and exits 1."""
+    import faulthandler
+    import os
+    import threading
+
+    def fire() -> None:
+        print(f"DEMO FAILED: still running {after:.0f}s after start; exiting", flush=True)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(after, fire)
+    timer.daemon = True
+    timer.start()
+
+
 @app.command
 def demo(
     *,
@@ -333,6 +355,7 @@ def demo(
     from vpnsales.entrypoints.demo import run_demo
 
     setup_logging(os.environ.get("VPNSALES_DEMO_LOG", "WARNING"), json_lines=False)
+    _exit_if_stuck(timeout + DEMO_SHUTDOWN_BUDGET)
     code = _run(
         run_demo(
             database_url=database_url,

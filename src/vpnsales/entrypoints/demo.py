@@ -710,6 +710,17 @@ async def _cleanup_namespace(redis_url: str, namespace: Namespace) -> AsyncItera
             await client.aclose()
 
 
+SHUTDOWN_REPORT_AFTER = 20.0
+
+
+def _print_tasks() -> None:
+    print("the demo's shutdown is slow; its tasks:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
+
+
 async def run_demo(
     *,
     database_url: str | None = None,
@@ -725,6 +736,18 @@ async def run_demo(
     namespace = Namespace(f"vpnsales-demo-{uuid.uuid4().hex[:8]}")
     transcript.line("vpnsales demo — the whole shop on this machine, a scripted customer")
     transcript.step = "starting the emulators and the embedded servers"
+    verdict: list[str] = []
+
+    def timed_out() -> None:
+        # Said when it happens: the shutdown that follows may take a while.
+        verdict.append(f"DEMO FAILED: timed out after {timeout:.0f}s at step: {transcript.step}")
+        transcript.line()
+        transcript.line(verdict[0])
+
+    loop = asyncio.get_running_loop()
+    announce = loop.call_later(timeout, timed_out)
+    # if the shutdown after a timeout drags on, show where every task waits
+    diagnose = loop.call_later(timeout + SHUTDOWN_REPORT_AFTER, _print_tasks)
     try:
         async with asyncio.timeout(timeout):
             with _data_dir(data_dir) as directory:
@@ -796,8 +819,8 @@ async def run_demo(
                         await script(demo, seed_file if seed_file else default_seed_file())
                         transcript.step = "shutting down"
     except TimeoutError:
-        transcript.line()
-        transcript.line(f"DEMO FAILED: timed out after {timeout:.0f}s at step: {transcript.step}")
+        if not verdict:
+            timed_out()
         return 1
     except DemoStalled as exc:
         transcript.line()
@@ -810,6 +833,9 @@ async def run_demo(
         transcript.line()
         transcript.line(f"DEMO FAILED at step: {transcript.step}: {type(exc).__name__}: {exc}")
         return 1
+    finally:
+        announce.cancel()
+        diagnose.cancel()
     elapsed = time.monotonic() - transcript.started
     transcript.line()
     transcript.line(f"demo finished in {elapsed:.1f}s: every step passed")

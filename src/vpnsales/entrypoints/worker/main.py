@@ -36,6 +36,9 @@ from vpnsales.entrypoints.worker.tasks import register_tasks
 
 log = logging.getLogger("vpnsales.worker")
 
+SEND_TIMEOUT = 10.0
+"""Seconds one scheduled send may take before taskiq drops it (the next tick retries)."""
+
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
@@ -152,7 +155,7 @@ async def run_scheduler(
                 SchedulerLoop(scheduler).run(
                     update_interval=timedelta(minutes=1),
                     loop_interval=timedelta(seconds=1),
-                    send_timeout=10.0,
+                    send_timeout=SEND_TIMEOUT,
                 )
             )
             stopper = asyncio.create_task(stop.wait())
@@ -162,6 +165,7 @@ async def run_scheduler(
             for task in (loop_task, stopper):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await _finish_sends(SEND_TIMEOUT)
         log.info("scheduler stopping")
     finally:
         with contextlib.suppress(Exception):
@@ -170,6 +174,27 @@ async def run_scheduler(
             with contextlib.suppress(Exception):
                 await source.shutdown()
         log.info("scheduler stopped")
+
+
+async def _finish_sends(timeout: float) -> None:
+    """Let the sends the scheduler loop started finish before its broker closes.
+
+    taskiq's loop spawns one task per due schedule and does not track them once the
+    loop is cancelled; closing the broker under them turns each into a "Task
+    exception was never retrieved" traceback. Each send is bounded by ``timeout``."""
+    sends = [
+        t for t in asyncio.all_tasks() if t.get_name().startswith("schedule_") and not t.done()
+    ]
+    if not sends:
+        return
+    _done, pending = await asyncio.wait(sends, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=1.0)
+    for task in sends:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning("a scheduled send failed at shutdown", exc_info=task.exception())
 
 
 async def _warm_up(container: AsyncContainer) -> None:
