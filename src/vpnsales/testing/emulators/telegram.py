@@ -805,11 +805,17 @@ class TelegramEmulator(EmulatorServer):
     def _store_incoming(
         self, chat: _Chat, sender: TgUser, thread_id: int | None = None, **content: Any
     ) -> dict[str, Any]:
+        return self._store(chat, sender.to_json(), thread_id, content)
+
+    def _store(
+        self, chat: _Chat, sender: dict[str, Any], thread_id: int | None, content: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new message in ``chat`` (the next id), kept for edits and look-ups."""
         message_id = chat.next_message_id
         chat.next_message_id += 1
         msg: dict[str, Any] = {
             "message_id": message_id,
-            "from": sender.to_json(),
+            "from": sender,
             "chat": chat.to_json(),
             "date": self._now(),
         }
@@ -1212,22 +1218,9 @@ class TelegramEmulator(EmulatorServer):
         content: dict[str, Any],
         markup: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        message_id = chat.next_message_id
-        chat.next_message_id += 1
-        msg: dict[str, Any] = {
-            "message_id": message_id,
-            "from": self.bot_user(),
-            "chat": chat.to_json(),
-            "date": self._now(),
-        }
-        if thread_id is not None:
-            msg["message_thread_id"] = thread_id
-            msg["is_topic_message"] = True
-        msg.update(content)
         if markup is not None and "inline_keyboard" in markup:
-            msg["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
-        self._messages[(chat.id, message_id)] = msg
-        return msg
+            content = {**content, "reply_markup": {"inline_keyboard": markup["inline_keyboard"]}}
+        return self._store(chat, self.bot_user(), thread_id, content)
 
     def _record_sent(
         self,
