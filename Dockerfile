@@ -16,6 +16,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY src ./src
 COPY migrations ./migrations
 COPY alembic.ini ./
+# the example seed file: `docker compose run --rm migrate seed /app/examples/seed.toml`
+COPY examples ./examples
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
 
