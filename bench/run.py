@@ -99,6 +99,9 @@ def _bot(r: dict[str, Any]) -> list[str]:
         f"- registration (/start of new customers, not in the ratio): "
         f"{r.get('registration', {}).get('updates_per_second')} updates/s",
     ]
+    before_file = RESULTS / "bot_before.json"
+    if before_file.exists():
+        lines += _bot_before_after(json.loads(before_file.read_text()), r)
     top = r.get("profile_top_vpnsales_cold") or r.get("profile_top_vpnsales") or []
     if top:
         lines += [
@@ -112,6 +115,50 @@ def _bot(r: dict[str, Any]) -> list[str]:
             f"  - `{t['where']}` {t['function']}: own {t['own_s']} s, {t['calls']} calls"
             for t in top[:8]
         ]
+    return lines
+
+
+def _bot_before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """This run next to ``bot_before.json`` (the run before the hot-spot fixes, see
+    ``bench/bot/HOTSPOTS.md``): ratios are comparable across runs, absolute rates less so."""
+
+    def figures(r: dict[str, Any]) -> dict[str, Any]:
+        ours, cold = r.get("ours", {}), r.get("ours_cold_directory", {})
+        rows: dict[str, Any] = {
+            "ours, updates/s": ours.get("updates_per_second"),
+            "bare aiogram, updates/s": r.get("bare_aiogram", {}).get("updates_per_second"),
+            "**ratio to bare**": f"**{r['ratio_to_bare']:.1%}**" if "ratio_to_bare" in r else None,
+            "p50 / p99 per update, ms": " / ".join(
+                str(ours.get("latency_ms", {}).get(q)) for q in ("p50", "p99")
+            ),
+            "cold customer cache: ratio to bare": r.get("ratio_to_bare_cold_directory"),
+            "SQL / Redis / thread hops per update": " / ".join(
+                str(ours.get(k))
+                for k in (
+                    "sql_statements_per_update",
+                    "redis_commands_per_update",
+                    "thread_hops_per_update",
+                )
+            ),
+        }
+        for kind, k in ours.get("by_kind", {}).items():
+            c = cold.get("by_kind", {}).get(kind, {})
+            rows[f"{kind}: updates/s, SQL (cold SQL), hops"] = (
+                f"{k.get('updates_per_second')}, {k.get('sql_statements_per_update')} "
+                f"({c.get('sql_statements_per_update')}), {k.get('thread_hops_per_update')}"
+            )
+        return rows
+
+    old, new = figures(before), figures(after)
+    lines = [
+        "",
+        f"Before/after the hot-spot fixes (before: run of {before.get('at')}, "
+        f"`bench/results/bot_before.json`):",
+        "",
+        "| | before | after |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {old.get(name)} | {new.get(name)} |" for name in new]
     return lines
 
 

@@ -41,6 +41,7 @@ from vpnsales.adapters.persistence import (
     SqlReferralReader,
     SqlSubscriptionReader,
     SqlSubscriptionRepository,
+    SqlTariffCatalog,
     SqlTariffRepository,
     SqlUnitOfWork,
     tables,
@@ -102,6 +103,7 @@ class PgApp(InMemoryApp):
                 alerter=self.alerter,
                 subscription_reader=SqlSubscriptionReader(s),
                 customer_reader=SqlCustomerReader(s),
+                catalog=SqlTariffCatalog(self.sessions, ttl=0),
                 referral_reader=SqlReferralReader(s),
                 payment_reader=SqlPaymentReader(s),
             )

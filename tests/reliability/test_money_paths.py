@@ -4,9 +4,9 @@ Two customers buy, renew and top up with every provider, with and without promo 
 balance; the providers confirm (once, several times, concurrently, with a wrong amount),
 cancel, expire and refund in any order. Afterwards, whatever happened:
 
-* each payment was credited at most once (one ``payment_received`` — or ``reactivated``
-  for a renewal of an expired subscription — per succeeded payment, one top-up ledger
-  entry, at most one provider refund);
+* each payment was credited at most once (one ``payment_received`` staged with the
+  credit — or ``reactivated`` for a renewal of an expired subscription — per succeeded
+  payment, one top-up ledger entry, at most one provider refund);
 * every subscription ends at ``start + Σ(days + bonus days)`` of its succeeded and not
   refunded payments (the clock stands still; refunds take back their days);
 * no balance is negative and every balance equals the sum of its ledger;
@@ -45,6 +45,8 @@ from vpnsales.domain.promo import PromoKind
 from vpnsales.domain.subscription import SubscriptionStatus
 from vpnsales.testing.app import InMemoryApp, build_in_memory_app
 from vpnsales.testing.builders import a_promo, a_tariff, an_option, rub
+
+from .conftest import payment_receipts
 
 FAST = settings(
     max_examples=40,
@@ -203,15 +205,16 @@ async def _act(run: Run, action: tuple[Any, ...]) -> None:
 async def _check_invariants(app: InMemoryApp, *, exact_periods: bool) -> None:
     await app.run_outbox()
     payments = app.rows("payments")
-    # one "payment received" per credited payment — or, for a renewal that brought an
-    # expired subscription back, one "reactivated" (which carries no payment id)
-    received = Counter(i.payment_id for i in app.notifier.intents(IntentKind.PAYMENT_RECEIVED))
+    # one "payment received" staged with each credit (delivered, or withdrawn by the
+    # new access's card) — or, for a renewal that brought an expired subscription back,
+    # one "reactivated" (which carries no payment id)
+    received = payment_receipts(app)
     reactivated = len(app.notifier.intents(IntentKind.REACTIVATED))
     credited = [
         p for p in payments if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
     ]
     for payment in payments:
-        assert received[payment.id] <= (1 if payment in credited else 0), payment
+        assert received[str(payment.id)] <= (1 if payment in credited else 0), payment
     assert sum(received.values()) + reactivated == len(credited)
     for gateway in app.gateways.values():
         refunded = Counter(r.provider_payment_id for r in gateway.refunds)

@@ -6,21 +6,28 @@ collect them and stage them all with ``Outbox.add_all``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from vpnsales.application.ports.notifier import Alert
 from vpnsales.application.ports.outbox import Outbox, OutboxKind, OutboxMessage
 from vpnsales.domain.access import Access
+from vpnsales.domain.ids import SubscriptionId
 from vpnsales.domain.notifications import Intent
 
 
-def sync_message(access: Access, now: datetime) -> OutboxMessage:
+def sync_message(
+    access: Access, now: datetime, *, paid_at: datetime | None = None
+) -> OutboxMessage:
     """The SYNC_ACCESS message of ``enqueue_sync``, for batch jobs that ``add_all``."""
+    payload: dict[str, object] = {"access_id": str(access.id), "version": access.version}
+    if paid_at is not None:
+        payload["paid_at"] = paid_at.isoformat()
     return OutboxMessage(
         id=uuid4(),
         kind=OutboxKind.SYNC_ACCESS,
-        payload={"access_id": str(access.id), "version": access.version},
+        payload=payload,
         created_at=now,
         due_at=now,
         dedup_key=f"sync:{access.id}:{access.version}",
@@ -39,14 +46,36 @@ def notify_message(intent: Intent, now: datetime) -> OutboxMessage:
     )
 
 
-async def enqueue_sync(outbox: Outbox, access: Access, now: datetime) -> None:
-    """Ask the worker to converge ``access`` to its desired state (at its current version)."""
-    await outbox.add(sync_message(access, now))
+async def enqueue_sync(
+    outbox: Outbox, access: Access, now: datetime, *, paid_at: datetime | None = None
+) -> None:
+    """Ask the worker to converge ``access`` to its desired state (at its current version).
+    ``paid_at``: the success of the payment that asked for it (time-to-access telemetry)."""
+    await outbox.add(sync_message(access, now, paid_at=paid_at))
 
 
 async def enqueue_notify(outbox: Outbox, intent: Intent, now: datetime) -> None:
     """Tell a customer something; the same intent is delivered once (dedup key)."""
     await outbox.add(notify_message(intent, now))
+
+
+def receipt_key(subscription_id: SubscriptionId) -> str:
+    """Dedup key of the "payment received" of a purchase that started ``subscription_id``:
+    the access card withdraws it by this key (a new subscription has one payment)."""
+    return f"notify:receipt:{subscription_id}"
+
+
+async def enqueue_receipt(outbox: Outbox, intent: Intent, now: datetime, delay: timedelta) -> None:
+    """Stage "payment received" for a purchase whose access card is on its way: due after
+    ``delay``, withdrawn by the card if the card is ready first (``receipt_key``)."""
+    if intent.subscription_id is None:
+        raise ValueError("a deferred receipt names the subscription its card is for")
+    message = replace(
+        notify_message(intent, now),
+        due_at=now + delay,
+        dedup_key=receipt_key(intent.subscription_id),
+    )
+    await outbox.add(message)
 
 
 async def enqueue_alert(outbox: Outbox, alert: Alert, now: datetime, key: str | None) -> None:
@@ -64,7 +93,15 @@ async def enqueue_alert(outbox: Outbox, alert: Alert, now: datetime, key: str | 
 
 def intent_to_payload(intent: Intent) -> dict[str, object]:
     payload: dict[str, object] = {"kind": intent.kind.value, "customer_id": str(intent.customer_id)}
-    for name in ("subscription_id", "payment_id", "hours", "percent", "days", "reason"):
+    for name in (
+        "subscription_id",
+        "payment_id",
+        "hours",
+        "percent",
+        "days",
+        "reason",
+        "access_id",
+    ):
         value = getattr(intent, name)
         if value is not None:
             payload[name] = value if isinstance(value, int | str) else str(value)

@@ -39,3 +39,7 @@ class ShopPolicy:
     outbox_batch: int = 100
     outbox_lease: timedelta = timedelta(minutes=2)
     outbox_max_attempts: int = 8
+    payment_received_delay: timedelta = timedelta(seconds=3)
+    """A purchase that creates a new access is announced by its access card alone when
+    the card is ready within this delay; otherwise "payment received, preparing your
+    access" goes first, then the card; never after the card. Zero: it is due at once."""

@@ -57,8 +57,10 @@ from vpnsales.application.ports.repositories import (
     PaymentRepository,
     PromoCodeRepository,
     SubscriptionRepository,
+    TariffCatalog,
     TariffRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.payment import PaymentProvider
 
@@ -88,6 +90,8 @@ class Ports:
     customer_reader: CustomerReader
     referral_reader: ReferralReader
     payment_reader: PaymentReader
+    catalog: TariffCatalog
+    telemetry: Telemetry = NO_TELEMETRY
     extra: dict[str, Any] = field(default_factory=dict)
     """Ports added by other features (admin, broadcasts) until they get a field."""
 
@@ -113,11 +117,11 @@ class Interactors:
 
     def list_tariffs(self) -> ListTariffs:
         p = self.ports
-        return ListTariffs(uow=p.uow, customers=p.customers, tariffs=p.tariffs, policy=p.policy)
+        return ListTariffs(customers=p.customer_reader, catalog=p.catalog, policy=p.policy)
 
     def get_tariff(self) -> GetTariff:
         p = self.ports
-        return GetTariff(uow=p.uow, customers=p.customers, tariffs=p.tariffs, policy=p.policy)
+        return GetTariff(customers=p.customer_reader, catalog=p.catalog, policy=p.policy)
 
     def activate_trial(self) -> ActivateTrial:
         p = self.ports
@@ -211,6 +215,7 @@ class Interactors:
             gateways=p.gateways,
             clock=p.clock,
             policy=p.policy,
+            telemetry=p.telemetry,
         )
 
     def pay_from_balance(self) -> PayFromBalance:
@@ -228,6 +233,7 @@ class Interactors:
             panels=p.panels,
             clock=p.clock,
             policy=p.policy,
+            telemetry=p.telemetry,
         )
 
     def confirm_payment(self) -> ConfirmPayment:
@@ -245,6 +251,7 @@ class Interactors:
             panels=p.panels,
             clock=p.clock,
             policy=p.policy,
+            telemetry=p.telemetry,
         )
 
     def record_payment_failure(self) -> RecordPaymentFailure:
@@ -256,6 +263,7 @@ class Interactors:
             outbox=p.outbox,
             kicker=p.kicker,
             clock=p.clock,
+            telemetry=p.telemetry,
         )
 
     def validate_pre_checkout(self) -> ValidatePreCheckout:
@@ -282,6 +290,7 @@ class Interactors:
             audit=p.audit,
             clock=p.clock,
             policy=p.policy,
+            telemetry=p.telemetry,
         )
 
     def apply_provider_payment(self) -> ApplyProviderPayment:

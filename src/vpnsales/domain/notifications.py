@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from vpnsales.domain.ids import CustomerId, PaymentId, SubscriptionId
+from vpnsales.domain.ids import AccessId, CustomerId, PaymentId, SubscriptionId
 from vpnsales.domain.money import Money
 
 
@@ -39,6 +39,9 @@ class Intent:
     amount: Money | None = None
     reason: str | None = None
     expires_at: datetime | None = None
+    access_id: AccessId | None = None
+    """The access an "access ready" card is for: a plan change that moves the
+    subscription to another panel gets a card with the new link."""
 
     @property
     def dedup_key(self) -> str:
@@ -56,7 +59,11 @@ class Intent:
         # (two credits of different amounts must both be delivered).
         parts.extend(
             f"{name}={value}"
-            for name, value in (("days", self.days), ("amount", self.amount))
+            for name, value in (
+                ("days", self.days),
+                ("amount", self.amount),
+                ("access", self.access_id),
+            )
             if value is not None
         )
         return ":".join(parts)
@@ -83,9 +90,14 @@ def expired(customer_id: CustomerId, subscription_id: SubscriptionId, at: dateti
     )
 
 
-def access_ready(customer_id: CustomerId, subscription_id: SubscriptionId) -> Intent:
+def access_ready(
+    customer_id: CustomerId, subscription_id: SubscriptionId, access_id: AccessId | None = None
+) -> Intent:
     return Intent(
-        kind=IntentKind.ACCESS_READY, customer_id=customer_id, subscription_id=subscription_id
+        kind=IntentKind.ACCESS_READY,
+        customer_id=customer_id,
+        subscription_id=subscription_id,
+        access_id=access_id,
     )
 
 

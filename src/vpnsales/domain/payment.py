@@ -69,6 +69,10 @@ class Payment:
     saved_method_id: str | None = None
     auto_renewal: bool = False
     refunded_at: datetime | None = None
+    referrer_days: int = 0
+    """Days this payment earned the customer's referrer (a refund takes them back)..."""
+    referrer_subscription_id: SubscriptionId | None = None
+    """...from this subscription of the referrer's."""
 
     def __post_init__(self) -> None:
         ensure_aware(self.created_at)

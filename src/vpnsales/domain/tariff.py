@@ -124,21 +124,25 @@ class Tariff:
 
     def is_listed_for(self, customer: Customer | None) -> bool:
         """Shown in the catalog to this customer."""
+        return self.is_listed(has_purchased=customer is not None and customer.has_purchased)
+
+    def is_listed(self, *, has_purchased: bool) -> bool:
+        """Shown in the catalog to a customer who has (not) bought anything yet."""
         if not self.active or self.is_trial:
             return False
         if self.availability is Availability.HIDDEN_LINK:
             return False
-        return not (
-            self.availability is Availability.NEW_CUSTOMERS
-            and customer is not None
-            and customer.has_purchased
-        )
+        return not (self.availability is Availability.NEW_CUSTOMERS and has_purchased)
 
     def ensure_purchasable_by(self, customer: Customer) -> None:
         """Can be bought by this customer (hidden-link tariffs can, when active)."""
+        self.ensure_purchasable(has_purchased=customer.has_purchased)
+
+    def ensure_purchasable(self, *, has_purchased: bool) -> None:
+        """Can be bought by a customer who has (not) bought anything yet."""
         if not self.active or self.is_trial:
             raise TariffUnavailable(f"tariff {self.code} is not on sale")
-        if self.availability is Availability.NEW_CUSTOMERS and customer.has_purchased:
+        if self.availability is Availability.NEW_CUSTOMERS and has_purchased:
             raise TariffUnavailable(f"tariff {self.code} is for new customers only")
 
     def deactivate(self) -> None:

@@ -12,7 +12,8 @@ What runs, side by side on one asyncio loop:
   ``getUpdates`` next to the web app, which still receives the payment webhooks.
   Commits kick the outbox drain through the real taskiq Redis broker.
 * **worker** — ``entrypoints.worker.run_worker``: the real ``RedisStreamBroker``'s
-  receiver, with its own container (own connection pool), in this loop.
+  receiver, with its own container (own connection pool), in this loop; it records into
+  the front's ``Metrics``, so the web app's ``/metrics`` shows everything.
 * **scheduler** — ``entrypoints.worker.run_scheduler``, also in this loop.
 
 Why in-process and not child processes: the queue is the same durable Redis stream
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -43,20 +45,23 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from dishka import AsyncContainer, Provider
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from taskiq import AsyncBroker
 
+from vpnsales.adapters.persistence import create_session_factory
 from vpnsales.adapters.persistence.admin import SqlFlagStore
-from vpnsales.adapters.persistence.readers import SqlCustomerReader
+from vpnsales.adapters.persistence.readers import SqlCustomerReader, SqlCustomerSummaryReader
 from vpnsales.adapters.tasks import Namespace
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.ports.admin import Flag
-from vpnsales.application.ports.readers import CustomerView
+from vpnsales.application.ports.clock import Clock
+from vpnsales.application.ports.readers import CustomerSummary, CustomerView
 from vpnsales.domain.ids import CustomerId, TelegramId
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher, install_retry
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.config import Settings
 from vpnsales.entrypoints.di import Gateways, build_container
+from vpnsales.entrypoints.metrics import Metrics
 from vpnsales.entrypoints.runtime import Services, services
 from vpnsales.entrypoints.web import build_web_app
 from vpnsales.entrypoints.web.app import TELEGRAM_PATH
@@ -70,8 +75,10 @@ log = logging.getLogger("vpnsales.run")
 __all__ = [
     "Front",
     "PerCallCustomerReader",
+    "PerCallCustomerSummaries",
     "Running",
     "all_in_one",
+    "freeze_long_lived_objects",
     "front",
     "run_all",
     "run_bot",
@@ -97,6 +104,31 @@ class PerCallCustomerReader:
             return await SqlCustomerReader(session).get(customer_id)
 
 
+class PerCallCustomerSummaries:
+    """The directory's one-statement read of a customer and their subscriptions: a short
+    session per read, or, given an engine, a bare connection (no ORM session to set up
+    and close around the statement: ~1/3 of a read's Python work; /start reads every time).
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession] | AsyncEngine, clock: Clock
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def __call__(self, telegram_id: TelegramId) -> CustomerSummary | None:
+        source = self._sessions
+        if isinstance(source, AsyncEngine):
+            async with source.connect() as connection:
+                return await SqlCustomerSummaryReader(connection).summary(
+                    telegram_id, now=self._clock.now()
+                )
+        async with source() as session:
+            return await SqlCustomerSummaryReader(session).summary(
+                telegram_id, now=self._clock.now()
+            )
+
+
 class MaintenanceFlag:
     """The bot's ``FlagSource``: the maintenance flag from the database."""
 
@@ -106,6 +138,18 @@ class MaintenanceFlag:
     async def __call__(self) -> bool:
         async with self._sessions() as session:
             return await SqlFlagStore(session).get(Flag.MAINTENANCE)
+
+
+def freeze_long_lived_objects() -> None:
+    """Take what is alive now — the composition: container, routers, translations,
+    SQLAlchemy metadata and compiled statements, ~370k objects for the front — out of the
+    garbage collector's sight before the process serves: a full collection then walks
+    only what was allocated since. On the bot bench a full collection took ~290 ms
+    (every few thousand updates, a p99 spike and ~7 % of the throughput) and ~12 ms
+    frozen. Garbage at this point is collected first; what is frozen stays (it lives as
+    long as the process anyway)."""
+    gc.collect()
+    gc.freeze()
 
 
 @contextlib.contextmanager
@@ -163,11 +207,22 @@ async def front(
     try:
         await broker.startup()
         sessions = await container.get(async_sessionmaker[AsyncSession])
-        customers = PerCallCustomerReader(sessions)
+        # the directory's reads are one statement each: autocommit spares them the
+        # BEGIN and ROLLBACK round trips around it
+        engine = await container.get(AsyncEngine)
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        reads = create_session_factory(autocommit)
+        customers = PerCallCustomerReader(reads)
+        summaries = PerCallCustomerSummaries(autocommit, await container.get(Clock))
         directory = (
-            CustomerDirectory(customers, ttl=directory_ttl, subscriptions_ttl=directory_ttl)
+            CustomerDirectory(
+                customers,
+                ttl=directory_ttl,
+                subscriptions_ttl=directory_ttl,
+                summaries=summaries,
+            )
             if directory_ttl is not None
-            else CustomerDirectory(customers)
+            else CustomerDirectory(customers, summaries=summaries)
         )
         dispatcher = build_dispatcher(
             i18n=await container.get(I18n),
@@ -177,6 +232,7 @@ async def front(
             maintenance=MaintenanceFlag(sessions),
             directory=directory,
             key_prefix=ns.prefix,
+            metrics=await container.get(Metrics),
         )
         attach_container(dispatcher, container)
         bot = await container.get(Bot)
@@ -242,6 +298,7 @@ async def _front_tasks(
     """Start the web app (with the Telegram webhook route when ``telegram_webhook``)
     and/or long polling for ``f``; yields the web URL (or None). The polling task is
     added to ``tasks`` (so that a failure, e.g. a revoked token, stops the process)."""
+    freeze_long_lived_objects()
     async with AsyncExitStack() as stack:
         url: str | None = None
         if web_app:
@@ -352,6 +409,7 @@ async def all_in_one(
                 extra_providers=extra,
                 shutdown_grace=shutdown_grace,
                 stop=stop,
+                metrics=await f.container.get(Metrics),
             ),
             name="worker",
         )

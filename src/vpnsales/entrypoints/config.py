@@ -107,6 +107,10 @@ class WebSettings:
         "Proxies whose X-Forwarded-For is believed (IPs or CIDRs).", default_factory=list
     )
     public_url: str | None = doc("Public base URL (return URL after card payment).", None)
+    metrics_token: Secret = doc(
+        "Bearer token `/metrics` requires; empty leaves it open (keep the port private).",
+        default_factory=lambda: Secret(""),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,11 @@ class ShopSettings:
         "RUB per Telegram Star when a tariff has no Stars price.", Decimal("1.8")
     )
     auto_renew_days_before: int = doc("Charge saved cards this many days before expiry.", 1)
+    payment_received_delay_seconds: float = doc(
+        'A new purchase\'s "payment received" waits this long for the access card, which '
+        "then comes alone (0: always both).",
+        3.0,
+    )
     referral_invitee_discount_percent: Decimal = doc(
         "Discount on an invited customer's first purchase.", Decimal(0)
     )

@@ -20,7 +20,15 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, NewType, cast
 
 from aiogram import Bot
-from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from dishka import (
+    AsyncContainer,
+    Provider,
+    Scope,
+    alias,
+    from_context,
+    make_async_container,
+    provide,
+)
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -35,6 +43,7 @@ from vpnsales.adapters.persistence import (
     SqlPaymentRepository,
     SqlPromoCodeRepository,
     SqlSubscriptionRepository,
+    SqlTariffCatalog,
     SqlTariffRepository,
     SqlUnitOfWork,
     create_engine,
@@ -100,8 +109,10 @@ from vpnsales.application.ports.repositories import (
     PaymentRepository,
     PromoCodeRepository,
     SubscriptionRepository,
+    TariffCatalog,
     TariffRepository,
 )
+from vpnsales.application.ports.telemetry import Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.application.ports.worker import (
     AccessLookup,
@@ -119,6 +130,8 @@ from vpnsales.entrypoints.factories import (
     close_all,
     shop_policy,
 )
+from vpnsales.entrypoints.metrics import Metrics
+from vpnsales.entrypoints.telemetry import PanelMetrics, PrometheusTelemetry
 
 DatabaseUrl = NewType("DatabaseUrl", str)
 RedisUrl = NewType("RedisUrl", str)
@@ -158,6 +171,15 @@ class InfrastructureProvider(Provider):
         return random.random
 
     @provide
+    def metrics(self) -> Metrics:
+        """This process's metrics (``TaskQueueProvider`` may bring one to share)."""
+        return Metrics()
+
+    @provide
+    def telemetry(self, metrics: Metrics) -> Telemetry:
+        return PrometheusTelemetry(metrics)
+
+    @provide
     async def engine(self, settings: Settings, url: DatabaseUrl) -> AsyncIterator[AsyncEngine]:
         engine = create_engine(
             url, pool_size=settings.database.pool_size, echo=settings.database.echo
@@ -170,8 +192,20 @@ class InfrastructureProvider(Provider):
         return create_session_factory(engine)
 
     @provide
+    def tariff_catalog(self, sessions: async_sessionmaker[AsyncSession]) -> SqlTariffCatalog:
+        """Per process; emptied when this process commits a tariff change."""
+        return SqlTariffCatalog(sessions)
+
+    catalog = alias(source=SqlTariffCatalog, provides=TariffCatalog)
+
+    @provide
     async def redis(self, url: RedisUrl) -> AsyncIterator[Redis]:
-        client = Redis.from_url(url)
+        # Bounded waits: a Redis that drops packets must not hang the bot's updates
+        # (throttle, FSM), the locks or the readiness probe; none of them blocks on
+        # purpose (the task queue has its own client).
+        client = Redis.from_url(
+            url, socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=30
+        )
         yield client
         await client.aclose()
 
@@ -182,8 +216,10 @@ class InfrastructureProvider(Provider):
         await bot.session.close()
 
     @provide
-    async def panels(self, settings: Settings, clock: Clock) -> AsyncIterator[PanelRegistry]:
-        registry = build_panel_registry(settings, now=clock.now)
+    async def panels(
+        self, settings: Settings, clock: Clock, metrics: Metrics
+    ) -> AsyncIterator[PanelRegistry]:
+        registry = build_panel_registry(settings, now=clock.now, observer=PanelMetrics(metrics))
         yield registry
         await close_all(list(registry.all()))
 
@@ -245,7 +281,11 @@ class PersistenceProvider(Provider):
         return SqlUnitOfWork(session)
 
     customers = provide(SqlCustomerRepository, provides=CustomerRepository)
-    tariffs = provide(SqlTariffRepository, provides=TariffRepository)
+
+    @provide
+    def tariffs(self, session: AsyncSession, catalog: SqlTariffCatalog) -> TariffRepository:
+        return SqlTariffRepository(session, on_change=catalog.invalidate)
+
     subscriptions = provide(SqlSubscriptionRepository, provides=SubscriptionRepository)
     accesses = provide(SqlAccessRepository, provides=AccessRepository)
     payments = provide(SqlPaymentRepository, provides=PaymentRepository)
@@ -370,6 +410,7 @@ class InteractorProvider(Provider):
         clock: Clock,
         policy: ShopPolicy,
         balance: PayFromBalance,
+        telemetry: Telemetry,
     ) -> AutoRenew:
         return AutoRenew(
             uow=uow,
@@ -383,6 +424,7 @@ class InteractorProvider(Provider):
             clock=clock,
             policy=policy,
             balance=balance,
+            telemetry=telemetry,
         )
 
 

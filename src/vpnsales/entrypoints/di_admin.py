@@ -26,6 +26,7 @@ from vpnsales.adapters.telegram.support import SupportDesk
 from vpnsales.application.interactors.system.process_broadcast import ProcessBroadcast
 from vpnsales.application.ports.broadcast import BroadcastRepository, BroadcastSender
 from vpnsales.application.ports.clock import Clock
+from vpnsales.application.ports.telemetry import Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.entrypoints.bot.admin.access import AdminRoster
 from vpnsales.entrypoints.bot.admin.progress import BroadcastWatcher
@@ -58,8 +59,11 @@ class AdminProvider(Provider):
         broadcasts: BroadcastRepository,
         sender: BroadcastSender,
         clock: Clock,
+        telemetry: Telemetry,
     ) -> ProcessBroadcast:
-        return ProcessBroadcast(uow=uow, broadcasts=broadcasts, sender=sender, clock=clock)
+        return ProcessBroadcast(
+            uow=uow, broadcasts=broadcasts, sender=sender, clock=clock, telemetry=telemetry
+        )
 
     @provide(scope=Scope.APP)
     def roster(self, container: AsyncContainer, settings: Settings) -> AdminRoster:

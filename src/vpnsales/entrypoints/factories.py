@@ -12,7 +12,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from vpnsales.adapters.panels._http import Timeouts
+from vpnsales.adapters.panels import PanelObserver, Timeouts
 from vpnsales.adapters.panels.registry import StaticPanelRegistry
 from vpnsales.adapters.panels.remnawave import RemnawaveConfig, RemnawavePanel
 from vpnsales.adapters.panels.xui import XuiConfig, XuiPanel
@@ -59,6 +59,7 @@ def shop_policy(settings: Settings) -> ShopPolicy:
         ),
         rub_per_star=Decimal(shop.rub_per_star),
         auto_renew_days_before=shop.auto_renew_days_before,
+        payment_received_delay=timedelta(seconds=shop.payment_received_delay_seconds),
         sweep_batch=settings.worker.sweep_batch,
         outbox_batch=settings.worker.outbox_batch,
         outbox_max_attempts=settings.worker.outbox_max_attempts,
@@ -76,8 +77,16 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
-def build_panel(panel: PanelSettings, *, now: Callable[[], datetime] | None = None) -> VpnPanel:
-    clock_kw: dict[str, Any] = {} if now is None else {"clock": now}
+def build_panel(
+    panel: PanelSettings,
+    *,
+    now: Callable[[], datetime] | None = None,
+    observer: PanelObserver | None = None,
+) -> VpnPanel:
+    """``observer`` hears of every API call and circuit change (metrics)."""
+    kw: dict[str, Any] = {"observer": observer}
+    if now is not None:
+        kw["clock"] = now
     timeouts = Timeouts(
         connect=min(5.0, panel.timeout_seconds),
         read=panel.timeout_seconds,
@@ -93,7 +102,7 @@ def build_panel(panel: PanelSettings, *, now: Callable[[], datetime] | None = No
                 timeouts=timeouts,
                 default_squads=tuple(panel.squads),
             ),
-            **clock_kw,
+            **kw,
         )
     return XuiPanel(
         XuiConfig(
@@ -108,15 +117,19 @@ def build_panel(panel: PanelSettings, *, now: Callable[[], datetime] | None = No
             vless_flow=panel.vless_flow,
             timeouts=timeouts,
         ),
-        **clock_kw,
+        **kw,
     )
 
 
 def build_panel_registry(
-    settings: Settings, *, now: Callable[[], datetime] | None = None
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] | None = None,
+    observer: PanelObserver | None = None,
 ) -> StaticPanelRegistry:
-    """``now``: the application's clock, so panels judge expiry by the same time."""
-    panels = [build_panel(p, now=now) for p in settings.panels]
+    """``now``: the application's clock, so panels judge expiry by the same time;
+    ``observer``: as in :func:`build_panel`."""
+    panels = [build_panel(p, now=now, observer=observer) for p in settings.panels]
     members: dict[str, list[PanelId]] = {}
     for p in settings.panels:
         if p.group:

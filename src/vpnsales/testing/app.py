@@ -39,6 +39,7 @@ from vpnsales.adapters.memory import (
     MemoryReferralReader,
     MemorySubscriptionReader,
     MemorySubscriptionRepository,
+    MemoryTariffCatalog,
     MemoryTariffRepository,
     MemoryUnitOfWork,
     RecordingAlerter,
@@ -46,6 +47,7 @@ from vpnsales.adapters.memory import (
     RecordingTaskKicker,
     StaticPanelRegistry,
 )
+from vpnsales.application.common import receipt_key
 from vpnsales.application.interactors.customer.activate_trial import (
     ActivateTrialCommand,
     TrialActivated,
@@ -115,6 +117,7 @@ from vpnsales.application.ports.outbox import OutboxKind, OutboxMessage, OutboxS
 from vpnsales.application.ports.panels import AccountRef, AccountSpec, PanelGroup
 from vpnsales.application.ports.payments import PaymentGateway, ProviderPayment
 from vpnsales.application.ports.readers import TariffView
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.wiring import Interactors, Ports
 from vpnsales.domain.access import Access, DesiredState, Observed, ObservedStatus
 from vpnsales.domain.customer import Customer
@@ -156,6 +159,8 @@ class InMemoryApp:
     consumer: MemoryOutboxConsumer
     outbox_runner: OutboxRunner | None = None
     """Replaces the built-in simple outbox executor (e.g. the system use cases)."""
+    telemetry: Telemetry = NO_TELEMETRY
+    """What the use cases report (payments, time to access); nothing by default."""
     extra_ports: dict[str, Any] = field(default_factory=dict)
     extra_factory: Callable[[Ports], dict[str, Any]] | None = None
     """Builds request-scoped extra ports (admin/broadcast repositories) per scope."""
@@ -188,8 +193,10 @@ class InMemoryApp:
             alerter=self.alerter,
             subscription_reader=MemorySubscriptionReader(self.db),
             customer_reader=MemoryCustomerReader(self.db),
+            catalog=MemoryTariffCatalog(self.db),
             referral_reader=MemoryReferralReader(self.db),
             payment_reader=MemoryPaymentReader(self.db),
+            telemetry=self.telemetry,
             extra=dict(self.extra_ports),
         )
         if self.extra_factory is not None:
@@ -396,6 +403,7 @@ def build_in_memory_app(
     groups: Sequence[PanelGroup] = (),
     gateways: Mapping[PaymentProvider, FakePaymentGateway] | None = None,
     outbox_runner: OutboxRunner | None = None,
+    telemetry: Telemetry = NO_TELEMETRY,
     **policy_overrides: Any,
 ) -> InMemoryApp:
     """Everything in memory. ``policy_overrides`` replace fields of the default policy
@@ -417,6 +425,7 @@ def build_in_memory_app(
         kicker=RecordingTaskKicker(),
         consumer=MemoryOutboxConsumer(db),
         outbox_runner=outbox_runner,
+        telemetry=telemetry,
     )
 
 
@@ -539,6 +548,8 @@ class _SimpleOutboxExecutor:
                 observed=observed,
             )
             await p.accesses.save(fresh)
+            if fresh.is_ready and not was_ready:  # the card replaces a pending receipt
+                await p.outbox.withdraw(receipt_key(fresh.subscription_id), now)
             await p.uow.commit()
         if fresh.is_ready and not was_ready and customer is not None:
             await self.app.notifier.notify(

@@ -24,6 +24,7 @@ from vpnsales.adapters.persistence import (
     SqlPaymentRepository,
     SqlPromoCodeRepository,
     SqlSubscriptionRepository,
+    SqlTariffCatalog,
     SqlTariffRepository,
     SqlUnitOfWork,
     metadata,
@@ -67,8 +68,10 @@ class PostgresApp(InMemoryApp):
                 alerter=self.alerter,
                 subscription_reader=SqlSubscriptionReader(s),
                 customer_reader=SqlCustomerReader(s),
+                catalog=SqlTariffCatalog(self.sessions, ttl=0),
                 referral_reader=SqlReferralReader(s),
                 payment_reader=SqlPaymentReader(s),
+                telemetry=self.telemetry,
             )
 
     async def counts(self) -> dict[str, int]:

@@ -41,6 +41,7 @@ def outbox_handlers(p: Ports) -> Mapping[OutboxKind, OutboxHandler]:
             outbox=p.outbox,
             panels=p.panels,
             clock=p.clock,
+            telemetry=p.telemetry,
         ),
         revoke=RevokeAccessLink(
             uow=p.uow, accesses=p.accesses, outbox=p.outbox, panels=p.panels, clock=p.clock
@@ -52,6 +53,8 @@ def outbox_handlers(p: Ports) -> Mapping[OutboxKind, OutboxHandler]:
             accesses=p.accesses,
             tariffs=p.tariffs,
             notifier=p.notifier,
+            outbox=p.outbox,
+            clock=p.clock,
         ),
         alert=SendAdminAlert(alerter=p.alerter),
         message=SendCustomerMessage(uow=p.uow, customers=p.customers, notifier=p.notifier),

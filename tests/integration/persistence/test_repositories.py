@@ -289,6 +289,8 @@ async def test_payment_round_trip(scope, build) -> None:
     payment.mark_succeeded(payment.amount, build.later(minutes=3), saved_method_id="pm-1")
     payment.mark_refunded(build.later(days=1))
     payment.flagged = "checked by hand"
+    payment.referrer_days = 7
+    payment.referrer_subscription_id = subscription.id
     async with scope() as s:
         await s.payments.save(payment)
         await s.commit()
@@ -431,3 +433,17 @@ async def test_uncommitted_scope_rolls_back(scope, build) -> None:
         await s.customers.add(customer)
     async with scope() as s:
         assert await s.customers.get(CustomerId(customer.id)) is None
+
+
+async def test_every_scope_gives_its_connection_back(scope, build) -> None:
+    customer = build.a_customer(telegram_id=TelegramId(778))
+    async with scope() as s:  # used, committed
+        pool = (await s.uow.session.connection()).engine.pool
+        await s.customers.add(customer)
+        await s.uow.commit()
+    async with scope() as s:  # read only, left without a commit
+        assert await s.customers.get(CustomerId(customer.id)) is not None
+    async with scope():  # never used
+        pass
+
+    assert pool.checkedout() == 0

@@ -11,3 +11,4 @@ from tests.unit.application.test_redeem_promo_code import *  # noqa: F403
 from tests.unit.application.test_refund_payment import *  # noqa: F403
 from tests.unit.application.test_register_customer import *  # noqa: F403
 from tests.unit.application.test_start_checkout import *  # noqa: F403
+from tests.unit.application.test_telemetry import *  # noqa: F403

@@ -10,8 +10,10 @@ from redis.asyncio import Redis
 
 from vpnsales.application.ports.outbox import OutboxKind
 from vpnsales.domain.payment import PaymentProvider
+from vpnsales.entrypoints.config import Secret
 from vpnsales.entrypoints.di import build_container
 from vpnsales.entrypoints.web import build_web_app
+from vpnsales.entrypoints.web.config import WebConfig
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +117,30 @@ async def test_readiness_fails_when_redis_is_unreachable(stack):
 
     assert response.status == 503
     assert body["checks"] == {"database": "ok", "redis": "unavailable"}
+
+
+async def test_metrics_behind_a_token_refuse_scrapers_without_it(stack):
+    container = build_container(
+        stack.settings, database_url=stack.settings.database.url, redis_url="redis://127.0.0.1:1/0"
+    )
+    config = WebConfig.from_settings(stack.settings, metrics_token=Secret("s3cret-scrape"))
+    try:
+        app = build_web_app(container, stack.settings, config=config)
+        async with TestClient(TestServer(app)) as client:
+            anonymous = await client.get("/metrics")
+            wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+            basic = await client.get("/metrics", headers={"Authorization": "Basic s3cret-scrape"})
+            right = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})
+            health = await client.get("/healthz")
+            right_body = await right.text()
+            anonymous_body = await anonymous.text()
+    finally:
+        await container.close()
+
+    assert [anonymous.status, wrong.status, basic.status] == [401, 401, 401]
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "vpnsales_" not in anonymous_body
+    assert "s3cret" not in anonymous_body
+    assert right.status == 200
+    assert "vpnsales_webhook_seconds" in right_body
+    assert health.status == 200  # probes stay open

@@ -266,7 +266,7 @@ class Cluster:
 
     async def notifications(self, customer_telegram_id: int | None = None) -> list[Any]:
         rows = await self.rows(
-            "SELECT o.payload, o.status, o.attempts, c.telegram_id FROM outbox o "
+            "SELECT o.payload, o.status, o.attempts, o.last_error, c.telegram_id FROM outbox o "
             "JOIN customers c ON c.id = (o.payload->>'customer_id')::uuid "
             "WHERE o.kind = 'notify'"
         )

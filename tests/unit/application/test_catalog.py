@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from vpnsales.application.ports.readers import CustomerView
 from vpnsales.domain.errors import TariffNotFound, TariffUnavailable
 from vpnsales.domain.money import Currency, Money
 from vpnsales.testing.app import InMemoryApp
@@ -18,6 +21,13 @@ async def _deactivate(shop: InMemoryApp, code: str) -> None:
         tariff.deactivate()
         await p.tariffs.save(tariff)
         await p.uow.commit()
+
+
+async def _view(shop: InMemoryApp) -> CustomerView:
+    async with shop.scope() as p:
+        view = await p.customer_reader.by_telegram_id(TG)
+    assert view is not None
+    return view
 
 
 async def test_catalog_lists_active_public_tariffs_in_display_order(shop: InMemoryApp) -> None:
@@ -91,3 +101,33 @@ async def test_trial_tariff_cannot_be_bought(shop: InMemoryApp) -> None:
 
     with pytest.raises(TariffUnavailable):
         await shop.start_checkout(telegram_id=TG, tariff_code="trial", days=3, provider=YK)
+
+
+async def test_the_callers_view_of_the_customer_decides_what_is_listed(
+    shop: InMemoryApp,
+) -> None:
+    await customer(shop)
+    bought = dataclasses.replace(await _view(shop), has_purchased=True)  # as the bot saw it
+
+    catalog = await shop.list_tariffs(telegram_id=TG, customer=bought)
+
+    assert [t.code for t in catalog] == ["basic", "pro"]
+
+
+async def test_the_callers_view_of_the_customer_decides_what_can_be_opened(
+    shop: InMemoryApp,
+) -> None:
+    await customer(shop)
+    bought = dataclasses.replace(await _view(shop), has_purchased=True)
+
+    with pytest.raises(TariffUnavailable):
+        await shop.get_tariff(code="intro", telegram_id=TG, customer=bought)
+
+
+async def test_a_deactivated_tariff_leaves_the_catalog_at_once(shop: InMemoryApp) -> None:
+    await customer(shop)
+    await shop.list_tariffs(telegram_id=TG)
+
+    await _deactivate(shop, "basic")
+
+    assert "basic" not in [t.code for t in await shop.list_tariffs(telegram_id=TG)]

@@ -27,7 +27,7 @@ from vpnsales.testing.app import InMemoryApp
 from vpnsales.testing.builders import a_promo, a_tariff, rub
 from vpnsales.testing.fakes import FakePanel
 
-from .conftest import TG, YK, customer, make_shop
+from .conftest import TG, YK, ban, customer, make_shop
 
 STARS = PaymentProvider.STARS
 
@@ -77,13 +77,77 @@ async def test_confirmation_starts_the_subscription_and_queues_the_access(
     assert shop.kicker.kicks >= 1
 
 
-async def test_confirmation_tells_the_customer_the_payment_arrived(shop: InMemoryApp) -> None:
+async def test_a_purchase_ready_in_time_is_announced_by_the_access_card_alone(
+    shop: InMemoryApp,
+) -> None:
+    await customer(shop)
+    await _pay(shop, await _checkout(shop))
+
+    await shop.run_outbox()
+    shop.clock.advance(shop.policy.payment_received_delay + timedelta(minutes=1))
+    await shop.run_outbox()
+
+    assert shop.notifier.kinds() == [IntentKind.ACCESS_READY]  # the receipt was withdrawn
+
+
+async def test_a_purchase_whose_access_is_late_is_told_the_payment_arrived_first(
+    shop: InMemoryApp,
+) -> None:
+    await customer(shop)
+    shop.panel.down = True
+    result = await _pay(shop, await _checkout(shop))
+    await shop.run_outbox()
+    assert shop.notifier.kinds() == []  # not before the delay: the card may still win
+
+    shop.clock.advance(shop.policy.payment_received_delay)
+    await shop.run_outbox()
+    (received,) = shop.notifier.intents(IntentKind.PAYMENT_RECEIVED)
+    assert received.payment_id == result.payment_id
+    assert received.subscription_id == result.subscription_id
+
+    shop.panel.down = False
+    shop.clock.advance(minutes=2)
+    await shop.run_outbox()
+    assert shop.notifier.kinds() == [IntentKind.PAYMENT_RECEIVED, IntentKind.ACCESS_READY]
+
+
+async def test_without_a_delay_the_payment_received_goes_at_once_and_before_the_card() -> None:
+    shop = await make_shop(payment_received_delay=timedelta(0))
     await customer(shop)
     await _pay(shop, await _checkout(shop))
 
     await shop.run_outbox()
 
-    assert IntentKind.PAYMENT_RECEIVED in shop.notifier.kinds()
+    assert shop.notifier.kinds() == [IntentKind.PAYMENT_RECEIVED, IntentKind.ACCESS_READY]
+
+
+async def test_a_renewal_is_told_the_payment_arrived_at_once(shop: InMemoryApp) -> None:
+    await customer(shop)
+    await shop.buy(TG, "basic")
+    (sub,) = await _subscriptions(shop)
+    renewal = await _checkout(shop, purpose=PaymentPurpose.RENEWAL, subscription_id=sub.id)
+    before = len(shop.notifier.intents(IntentKind.PAYMENT_RECEIVED))
+
+    result = await _pay(shop, renewal)
+    await shop.run_outbox()  # no card follows a renewal: nothing to wait for
+
+    received = shop.notifier.intents(IntentKind.PAYMENT_RECEIVED)[before:]
+    assert [i.payment_id for i in received] == [result.payment_id]
+
+
+async def test_a_purchase_held_for_a_banned_customer_is_still_told_the_payment_arrived(
+    shop: InMemoryApp,
+) -> None:
+    await customer(shop)
+    checkout = await _checkout(shop)
+    await ban(shop)
+    await _pay(shop, checkout)
+
+    await shop.run_outbox()
+    shop.clock.advance(shop.policy.payment_received_delay)
+    await shop.run_outbox()
+
+    assert shop.notifier.kinds() == [IntentKind.PAYMENT_RECEIVED]  # no card: held suspended
 
 
 async def test_confirmation_never_calls_the_panel(shop: InMemoryApp) -> None:
@@ -295,6 +359,27 @@ async def test_plan_change_to_another_panel_moves_the_access() -> None:
     accesses = {a.panel_id: a for a in shop.rows("accesses")}
     assert accesses[PanelId("panel-1")].desired is DesiredState.DELETED
     assert accesses[PanelId("panel-2")].desired is DesiredState.ENABLED
+
+
+async def test_plan_change_to_another_panel_sends_a_card_with_the_new_link() -> None:
+    shop = await make_shop(panels=[FakePanel("panel-1"), FakePanel("panel-2")])
+    await shop.add_tariff(a_tariff(code="far", rub=300, panel="panel-2"))
+    await customer(shop)
+    await shop.buy(TG, "basic")
+    await shop.run_outbox()
+    (sub,) = await _subscriptions(shop)
+    await _pay(
+        shop,
+        await _checkout(shop, "far", purpose=PaymentPurpose.PLAN_CHANGE, subscription_id=sub.id),
+    )
+    await shop.run_outbox()
+
+    cards = [d.card for d in shop.notifier.deliveries if d.card is not None]
+    links = {a.panel_id: a.subscription_url for a in shop.rows("accesses")}
+    assert len(cards) == 2, shop.notifier.kinds()
+    assert cards[0].subscription_url == links[PanelId("panel-1")]
+    assert cards[1].subscription_url == links[PanelId("panel-2")]
+    assert links[PanelId("panel-1")] != links[PanelId("panel-2")]
 
 
 async def test_top_up_credits_the_balance(shop: InMemoryApp) -> None:

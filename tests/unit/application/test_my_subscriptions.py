@@ -119,3 +119,15 @@ async def test_a_customer_without_subscriptions_gets_an_empty_list(shop: InMemor
     result = await shop.my_subscriptions(telegram_id=TelegramId(5))
 
     assert result.subscriptions == ()
+
+
+async def test_a_customer_the_caller_already_knows_is_not_looked_up(shop: InMemoryApp) -> None:
+    await _bought(shop)
+    async with shop.scope() as p:
+        known = await p.customer_reader.by_telegram_id(TG)
+    assert known is not None
+    shop.db.tables["customers"].clear()  # a lookup now would find nobody
+
+    result = await shop.my_subscriptions(telegram_id=TG, live=False, customer=known)
+
+    assert [v.tariff_code for v in result.subscriptions] == ["basic"]

@@ -103,3 +103,17 @@ def test_booleans_are_parsed_strictly() -> None:
         assert load_settings(environ={"VPNSALES_DATABASE__ECHO": raw}).database.echo is expected
     with pytest.raises(ConfigError, match=r"database\.echo"):
         load_settings(environ={"VPNSALES_DATABASE__ECHO": "maybe"})
+
+
+def test_the_payment_received_delay_reaches_the_shop_policy() -> None:
+    from datetime import timedelta
+
+    from vpnsales.entrypoints.factories import shop_policy
+
+    default = shop_policy(load_settings(environ={}))
+    tuned = shop_policy(
+        load_settings(environ={"VPNSALES_SHOP__PAYMENT_RECEIVED_DELAY_SECONDS": "0.5"})
+    )
+
+    assert default.payment_received_delay == timedelta(seconds=3)
+    assert tuned.payment_received_delay == timedelta(milliseconds=500)

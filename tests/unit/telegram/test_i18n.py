@@ -99,3 +99,35 @@ def test_fast_integer_formatting_matches_fluents_default(language: Language) -> 
     locale = Locale.parse(language.value)
     for n in (0, 1, 7, 999, 1000, 12345, 1_000_000, -1500):
         assert _Int(n).format(locale) == FluentInt(n).format(locale), n
+
+
+def test_a_remembered_text_is_the_text_formatted_afresh() -> None:
+    en = I18n(strict=True).for_language(Language.EN)
+
+    first = [en.get("days-count", days=n) for n in (1, 2, 21)]
+    again = [en.get("days-count", days=n) for n in (1, 2, 21)]
+
+    assert first == again == [Translator._render(en, "days-count", {"days": n}) for n in (1, 2, 21)]
+    assert en.plain("btn-buy") == en.plain("btn-buy") == "🛒 Buy VPN"
+
+
+def test_arguments_that_look_equal_are_not_confused() -> None:
+    en = I18n(strict=True).for_language(Language.EN)
+
+    plain_name = en.plain("btn-tariff", name="<b>A</b>", price="1")
+    escaped_name = en.get("btn-tariff", name="<b>A</b>", price="1")
+    count = en.get("days-count", days=1)
+    flag = en.get("days-count", days=True)  # equal to 1, formatted as Fluent does
+
+    assert (plain_name, escaped_name) == ("<b>A</b> · from 1", "&lt;b&gt;A&lt;/b&gt; · from 1")
+    assert flag == Translator._render(en, "days-count", {"days": True})
+    assert count == Translator._render(en, "days-count", {"days": 1})
+
+
+def test_a_formatting_problem_is_logged_every_time(caplog: pytest.LogCaptureFixture) -> None:
+    en = I18n(strict=False).for_language(Language.EN)
+
+    en.get("days-count")
+    en.get("days-count")
+
+    assert len([r for r in caplog.records if "formatting" in r.getMessage()]) == 2

@@ -14,9 +14,11 @@ from vpnsales.adapters.memory.outbox import MemoryOutbox, MemoryOutboxConsumer, 
 from vpnsales.adapters.memory.panels import StaticPanelRegistry
 from vpnsales.adapters.memory.readers import (
     MemoryCustomerReader,
+    MemoryCustomerSummaryReader,
     MemoryPaymentReader,
     MemoryReferralReader,
     MemorySubscriptionReader,
+    MemoryTariffCatalog,
 )
 from vpnsales.adapters.memory.repositories import (
     MemoryAccessRepository,
@@ -37,6 +39,7 @@ __all__ = [
     "MemoryAuditLog",
     "MemoryCustomerReader",
     "MemoryCustomerRepository",
+    "MemoryCustomerSummaryReader",
     "MemoryDatabase",
     "MemoryOutbox",
     "MemoryOutboxConsumer",
@@ -46,6 +49,7 @@ __all__ = [
     "MemoryReferralReader",
     "MemorySubscriptionReader",
     "MemorySubscriptionRepository",
+    "MemoryTariffCatalog",
     "MemoryTariffRepository",
     "MemoryUnitOfWork",
     "OutboxRow",

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from vpnsales.adapters.memory.database import MemoryDatabase, OutboxRow
 from vpnsales.adapters.memory.uow import MemoryUnitOfWork
-from vpnsales.application.ports.outbox import OutboxMessage, OutboxStatus
+from vpnsales.application.ports.outbox import OutboxMessage, OutboxStatus, Withdrawal
 
 
 class MemoryOutbox:
@@ -43,6 +43,22 @@ class MemoryOutbox:
                     continue
                 taken.add(message.dedup_key)
             self._uow.put("outbox", message.id, OutboxRow(message))
+
+    async def withdraw(self, dedup_key: str, now: datetime) -> Withdrawal:
+        await self._uow.begin()  # holds the database lock: no claim meanwhile
+        for key, row in self._uow.items("outbox"):
+            if row.message.dedup_key != dedup_key:
+                continue
+            if row.message.status is not OutboxStatus.PENDING:
+                return Withdrawal.ABSENT
+            if row.locked_until is not None and row.locked_until > now:  # as ``claim``
+                return Withdrawal.RUNNING
+            done = dataclasses.replace(
+                row.message, status=OutboxStatus.DONE, last_error="withdrawn"
+            )
+            self._uow.put("outbox", key, OutboxRow(done))
+            return Withdrawal.WITHDRAWN
+        return Withdrawal.ABSENT
 
 
 class MemoryOutboxConsumer:
@@ -127,6 +143,15 @@ class MemoryOutboxConsumer:
             row.message.due_at
             for row in self._db.tables["outbox"].values()
             if row.message.status is OutboxStatus.PENDING and row.message.due_at <= now
+        ]
+        return min(due, default=None)
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        due = [
+            row.message.due_at
+            for row in self._db.tables["outbox"].values()
+            if row.message.status is OutboxStatus.PENDING
+            and (row.locked_until is None or row.locked_until <= now)
         ]
         return min(due, default=None)
 

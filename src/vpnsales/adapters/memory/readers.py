@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from vpnsales.adapters.memory.database import MemoryDatabase
 from vpnsales.application.ports.readers import (
     AccessView,
+    CustomerSummary,
     CustomerView,
     PaymentView,
     ReferralStats,
@@ -18,6 +20,7 @@ from vpnsales.domain.ids import CustomerId, PaymentId, SubscriptionId, TelegramI
 from vpnsales.domain.money import Money
 from vpnsales.domain.payment import Payment
 from vpnsales.domain.subscription import Subscription, SubscriptionStatus
+from vpnsales.domain.tariff import Tariff
 from vpnsales.domain.time import days_left
 
 
@@ -123,6 +126,36 @@ class MemoryCustomerReader:
     async def get(self, customer_id: CustomerId) -> CustomerView | None:
         customer = self._db.tables["customers"].get(customer_id)
         return None if customer is None else customer_view(customer)
+
+
+class MemoryCustomerSummaryReader:
+    """Implements ``CustomerSummaryReader`` with the two readers above."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._customers = MemoryCustomerReader(db)
+        self._subscriptions = MemorySubscriptionReader(db)
+
+    async def summary(self, telegram_id: TelegramId, *, now: datetime) -> CustomerSummary | None:
+        view = await self._customers.by_telegram_id(telegram_id)
+        if view is None:
+            return None
+        subscriptions = await self._subscriptions.for_customer(
+            view.customer_id, language=view.language, now=now
+        )
+        return CustomerSummary(customer=view, subscriptions=tuple(subscriptions))
+
+
+class MemoryTariffCatalog:
+    """Implements ``TariffCatalog``: the committed tariffs (copies), never cached."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def tariffs(self) -> list[Tariff]:
+        rows = sorted(
+            self._db.tables["tariffs"].values(), key=lambda t: (t.order, t.name(Language.EN))
+        )
+        return copy.deepcopy(rows)
 
 
 class MemoryReferralReader:

@@ -6,11 +6,21 @@ panel ids and 3x-UI server groups.
 """
 
 from vpnsales.adapters.panels._http import (
+    CallOutcome,
     CircuitBreaker,
+    PanelObserver,
     ResilientHttp,
     RetryPolicy,
     Secret,
     Timeouts,
 )
 
-__all__ = ["CircuitBreaker", "ResilientHttp", "RetryPolicy", "Secret", "Timeouts"]
+__all__ = [
+    "CallOutcome",
+    "CircuitBreaker",
+    "PanelObserver",
+    "ResilientHttp",
+    "RetryPolicy",
+    "Secret",
+    "Timeouts",
+]

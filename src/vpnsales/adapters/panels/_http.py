@@ -12,11 +12,14 @@ import each other.
   ``failure_threshold`` consecutive failures open it; after ``reset_timeout`` seconds one
   probe is let through (half-open); its success closes the circuit, its failure reopens it.
   While open, calls fail at once with :class:`PanelUnavailable`.
+* An optional :class:`PanelObserver` hears of every call (panel, HTTP method, outcome,
+  duration with retries) and of every change of the circuit's state (metrics).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -24,7 +27,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 import httpx
 
@@ -34,6 +38,32 @@ logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 MonotonicClock = Callable[[], float]
+
+
+class CallOutcome(StrEnum):
+    OK = "ok"
+    REJECTED = "rejected"
+    """A 4xx answer the caller interprets (not retried)."""
+    UNAVAILABLE = "unavailable"
+    """Retries exhausted."""
+    CIRCUIT_OPEN = "circuit_open"
+    """Refused at once: the circuit is open."""
+    ERROR = "error"
+    """Anything else (cancelled, an unexpected exception)."""
+
+
+class PanelObserver(Protocol):
+    """Hears of panel calls and circuit changes (metrics). Must return at once."""
+
+    def call_finished(
+        self, panel_id: str, method: str, outcome: CallOutcome, seconds: float
+    ) -> None:
+        """One :meth:`ResilientHttp.request` ended (``seconds``: 0 when refused at once)."""
+        ...
+
+    def circuit_changed(self, panel_id: str, state: CircuitState) -> None:
+        """The panel's circuit is now ``state`` (also told once at start: closed)."""
+        ...
 
 
 class Secret:
@@ -115,6 +145,7 @@ class CircuitBreaker:
         failure_threshold: int = 5,
         reset_timeout: float = 30.0,
         clock: MonotonicClock = time.monotonic,
+        on_change: Callable[[CircuitState], None] | None = None,
     ) -> None:
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
@@ -124,6 +155,8 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._probe_in_flight = False
+        self._on_change = on_change
+        self._told = CircuitState.CLOSED
 
     @property
     def state(self) -> CircuitState:
@@ -140,6 +173,7 @@ class CircuitBreaker:
     def allow(self) -> bool:
         """Whether a call may go out now (reserves the half-open probe)."""
         state = self.state
+        self._tell(state)
         if state is CircuitState.CLOSED:
             return True
         if state is CircuitState.HALF_OPEN and not self._probe_in_flight:
@@ -151,6 +185,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = None
         self._probe_in_flight = False
+        self._tell(CircuitState.CLOSED)
 
     def record_failure(self) -> None:
         self._failures += 1
@@ -160,6 +195,14 @@ class CircuitBreaker:
             if self._opened_at is None or was_probe:
                 logger.warning("circuit opened after %d consecutive failures", self._failures)
             self._opened_at = self._clock()
+            self._tell(CircuitState.OPEN)
+
+    def _tell(self, state: CircuitState) -> None:
+        """Report a change of state (open → half-open shows on the next ``allow``)."""
+        if state is not self._told:
+            self._told = state
+            if self._on_change is not None:
+                self._on_change(state)
 
     def release_probe(self) -> None:
         """A probe ended without a verdict (e.g. cancelled)."""
@@ -203,12 +246,14 @@ class ResilientHttp:
         retry: RetryPolicy,
         breaker: CircuitBreaker,
         sleep: Sleep = asyncio.sleep,
+        observer: PanelObserver | None = None,
     ) -> None:
         self.client = client
         self.panel_id = panel_id
         self.retry = retry
         self.breaker = breaker
         self._sleep = sleep
+        self._observer = observer
 
     async def request(
         self,
@@ -220,8 +265,35 @@ class ResilientHttp:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        observer = self._observer
         if not self.breaker.allow():
+            if observer is not None:
+                observer.call_finished(self.panel_id, method, CallOutcome.CIRCUIT_OPEN, 0.0)
             raise PanelUnavailable("circuit open", panel_id=self.panel_id)
+        if observer is None:
+            return await self._send(method, url, json, data, params, headers)
+        started = time.perf_counter()
+        outcome = CallOutcome.ERROR
+        try:
+            response = await self._send(method, url, json, data, params, headers)
+            outcome = CallOutcome.OK if response.status_code < 400 else CallOutcome.REJECTED
+            return response
+        except PanelUnavailable:
+            outcome = CallOutcome.UNAVAILABLE
+            raise
+        finally:
+            observer.call_finished(self.panel_id, method, outcome, time.perf_counter() - started)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        data: Mapping[str, str] | None,
+        params: Mapping[str, str | int] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """The tries of one request (the circuit already let it through)."""
         last_problem = ""
         try:
             for attempt in range(self.retry.attempts):
@@ -280,15 +352,21 @@ def resilient_transport(
     client: httpx.AsyncClient | None = None,
     monotonic: MonotonicClock | None = None,
     sleep: Sleep | None = None,
+    observer: PanelObserver | None = None,
 ) -> tuple[httpx.AsyncClient, bool, CircuitBreaker, ResilientHttp]:
     """What every panel adapter builds: its HTTP client (owned unless given), a circuit
-    breaker and the retrying transport over both. Returns ``(client, owns_client,
-    breaker, http)``."""
+    breaker and the retrying transport over both, reporting to ``observer`` when given.
+    Returns ``(client, owns_client, breaker, http)``."""
     owned = client is None
     http_client = client or httpx.AsyncClient(timeout=timeouts.to_httpx())
+    on_change: Callable[[CircuitState], None] | None = None
+    if observer is not None:
+        observer.circuit_changed(panel_id, CircuitState.CLOSED)
+        on_change = functools.partial(observer.circuit_changed, panel_id)
     breaker = CircuitBreaker(
         failure_threshold=circuit_failure_threshold,
         reset_timeout=circuit_reset_timeout,
+        on_change=on_change,
         **({"clock": monotonic} if monotonic is not None else {}),
     )
     http = ResilientHttp(
@@ -296,6 +374,7 @@ def resilient_transport(
         panel_id=panel_id,
         retry=retry,
         breaker=breaker,
+        observer=observer,
         **({"sleep": sleep} if sleep is not None else {}),
     )
     return http_client, owned, breaker, http

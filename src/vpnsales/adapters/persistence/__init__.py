@@ -23,6 +23,7 @@ from vpnsales.adapters.persistence.admin import (
 )
 from vpnsales.adapters.persistence.audit import SqlAuditLog
 from vpnsales.adapters.persistence.broadcasts import SqlBroadcastRepository
+from vpnsales.adapters.persistence.catalog import SqlTariffCatalog
 from vpnsales.adapters.persistence.customers import SqlCustomerRepository
 from vpnsales.adapters.persistence.engine import async_url, create_engine, create_session_factory
 from vpnsales.adapters.persistence.outbox import SqlOutbox, SqlOutboxConsumer
@@ -30,6 +31,7 @@ from vpnsales.adapters.persistence.payments import SqlPaymentRepository
 from vpnsales.adapters.persistence.promos import SqlPromoCodeRepository
 from vpnsales.adapters.persistence.readers import (
     SqlCustomerReader,
+    SqlCustomerSummaryReader,
     SqlPaymentReader,
     SqlReferralReader,
     SqlSubscriptionReader,
@@ -47,6 +49,7 @@ __all__ = [
     "SqlBroadcastRepository",
     "SqlCustomerReader",
     "SqlCustomerRepository",
+    "SqlCustomerSummaryReader",
     "SqlFlagStore",
     "SqlOutbox",
     "SqlOutboxConsumer",
@@ -57,6 +60,7 @@ __all__ = [
     "SqlStatisticsReader",
     "SqlSubscriptionReader",
     "SqlSubscriptionRepository",
+    "SqlTariffCatalog",
     "SqlTariffRepository",
     "SqlUnitOfWork",
     "async_url",

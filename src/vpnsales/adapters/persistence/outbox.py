@@ -2,7 +2,8 @@
 
 ``SqlOutbox`` stages messages in the caller's unit of work (``ON CONFLICT (dedup_key)
 DO NOTHING`` drops duplicates). ``SqlOutboxConsumer`` is the worker's side: every call
-is its own short transaction. ``claim`` leases due messages:
+is one statement committed on its own (autocommit: no BEGIN/COMMIT round trips).
+``claim`` leases due messages:
 
     UPDATE outbox SET locked_until = :now + :lease, claims = claims + 1
     WHERE id IN (SELECT id FROM outbox
@@ -18,14 +19,15 @@ that keeps killing its worker is visible even though it never reports a failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from vpnsales.adapters.persistence.tables import outbox
 from vpnsales.application.ports.outbox import (
@@ -34,9 +36,12 @@ from vpnsales.application.ports.outbox import (
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
+    Withdrawal,
 )
 
 MAX_ERROR_LENGTH = 2000
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+WITHDRAWN_NOTE = "withdrawn: superseded before it ran"
 _PENDING = OutboxStatus.PENDING.value
 
 
@@ -109,6 +114,32 @@ class SqlOutbox(Outbox):
             connection = await self._session.connection()
             await connection.execute(_INSERT, params)
 
+    async def withdraw(self, dedup_key: str, now: datetime) -> Withdrawal:
+        """``SELECT … FOR UPDATE`` by the unique key, then mark it done (``last_error``
+        says it was withdrawn): a claim running meanwhile skips the locked row."""
+        row = (
+            await self._session.execute(
+                select(outbox.c.id, outbox.c.status, outbox.c.locked_until)
+                .where(outbox.c.dedup_key == dedup_key)
+                .with_for_update()
+            )
+        ).first()
+        if row is None or row.status != _PENDING:
+            return Withdrawal.ABSENT
+        if row.locked_until is not None and row.locked_until >= now:
+            return Withdrawal.RUNNING
+        await self._session.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(
+                status=OutboxStatus.DONE.value,
+                locked_until=None,
+                finished_at=func.now(),
+                last_error=WITHDRAWN_NOTE,
+            )
+        )
+        return Withdrawal.WITHDRAWN
+
 
 class SqlOutboxConsumer(OutboxConsumer):
     __slots__ = ("_sessions",)
@@ -134,15 +165,23 @@ class SqlOutboxConsumer(OutboxConsumer):
             .values(locked_until=now + lease, claims=outbox.c.claims + 1)
             .returning(*outbox.c)
         )
-        async with self._sessions() as session, session.begin():
-            rows = (await session.execute(statement)).mappings().all()
+        async with self._statement() as connection:
+            rows = (await connection.execute(statement)).mappings().all()
         messages = [message_from_row(r) for r in rows]
         messages.sort(key=lambda m: (m.due_at, m.created_at))
         return messages
 
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement committed on its own: every call of the consumer
+        is a single atomic statement, so no BEGIN/COMMIT round trips around it (the worker
+        runs several per outbox message)."""
+        async with self._sessions() as session:
+            yield await session.connection(execution_options=_AUTOCOMMIT)
+
     async def _update(self, message_id: UUID, **values: Any) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.execute(update(outbox).where(outbox.c.id == message_id).values(values))
+        async with self._statement() as connection:
+            await connection.execute(update(outbox).where(outbox.c.id == message_id).values(values))
 
     async def complete(self, message_id: UUID) -> None:
         await self._update(
@@ -172,14 +211,23 @@ class SqlOutboxConsumer(OutboxConsumer):
         )
 
     async def pending_count(self) -> int:
-        async with self._sessions() as session:
+        async with self._statement() as connection:
             query = select(func.count()).where(outbox.c.status == _PENDING)
-            return int((await session.execute(query)).scalar_one())
+            return int((await connection.execute(query)).scalar_one())
 
     async def oldest_due(self, now: datetime) -> datetime | None:
-        async with self._sessions() as session:
+        async with self._statement() as connection:
             query = select(func.min(outbox.c.due_at)).where(
                 outbox.c.status == _PENDING, outbox.c.due_at <= now
             )
-            result: datetime | None = (await session.execute(query)).scalar_one()
+            result: datetime | None = (await connection.execute(query)).scalar_one()
+            return result
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        async with self._statement() as connection:
+            query = select(func.min(outbox.c.due_at)).where(
+                outbox.c.status == _PENDING,
+                or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
+            )
+            result: datetime | None = (await connection.execute(query)).scalar_one()
             return result

@@ -62,6 +62,12 @@ def payment_from_row(row: Mapping[Any, Any]) -> Payment:
         saved_method_id=row["saved_method_id"],
         auto_renewal=row["auto_renewal"],
         refunded_at=row["refunded_at"],
+        referrer_days=row["referrer_days"],
+        referrer_subscription_id=(
+            SubscriptionId(row["referrer_subscription_id"])
+            if row["referrer_subscription_id"]
+            else None
+        ),
     )
 
 
@@ -108,6 +114,8 @@ def payment_to_values(payment: Payment) -> dict[str, Any]:
         "flagged": payment.flagged,
         "saved_method_id": payment.saved_method_id,
         "auto_renewal": payment.auto_renewal,
+        "referrer_days": payment.referrer_days,
+        "referrer_subscription_id": payment.referrer_subscription_id,
     }
 
 

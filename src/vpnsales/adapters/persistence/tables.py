@@ -301,6 +301,8 @@ payments = Table(
     Column("failure_reason", Text),
     Column("flagged", Text),
     Column("saved_method_id", String(128)),
+    Column("referrer_days", Integer, nullable=False, server_default="0"),
+    Column("referrer_subscription_id", UUID(as_uuid=True), ForeignKey("subscriptions.id")),
     Column("auto_renewal", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("provider", "provider_payment_id"),
     UniqueConstraint("telegram_charge_id"),

@@ -8,12 +8,13 @@ descriptions are free text per language, never queried, so they are JSONB.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from vpnsales.adapters.persistence.tables import tariff_options, tariff_prices, tariffs
 from vpnsales.application.ports.repositories import TariffRepository
@@ -22,6 +23,9 @@ from vpnsales.domain.ids import PanelId, TariffId
 from vpnsales.domain.limits import DeviceLimit, Period, TrafficLimit, TrafficResetStrategy
 from vpnsales.domain.money import Currency, Money
 from vpnsales.domain.tariff import Availability, PanelBinding, Tariff, TariffOption
+
+_WATCHED = "vpnsales.tariffs_changed"
+"""Session info key: an ``after_commit`` listener for ``on_change`` is registered."""
 
 
 def tariff_from_rows(
@@ -84,10 +88,32 @@ def _option_rows(tariff: Tariff) -> tuple[list[dict[str, Any]], list[dict[str, A
 
 
 class SqlTariffRepository(TariffRepository):
-    __slots__ = ("_session",)
+    """``on_change``: called when a write is staged and again when the session commits
+    it (a cached catalog's ``invalidate``)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    __slots__ = ("_on_change", "_session")
+
+    def __init__(
+        self, session: AsyncSession, *, on_change: Callable[[], None] | None = None
+    ) -> None:
         self._session = session
+        self._on_change = on_change
+
+    def _changed(self) -> None:
+        on_change = self._on_change
+        if on_change is None:
+            return
+        on_change()
+        sync = self._session.sync_session
+        if sync.info.get(_WATCHED):
+            return
+        sync.info[_WATCHED] = True
+
+        def committed(session: Session) -> None:
+            session.info.pop(_WATCHED, None)
+            on_change()
+
+        event.listen(sync, "after_commit", committed, once=True)
 
     async def _load(self, rows: Sequence[Mapping[Any, Any]]) -> list[Tariff]:
         if not rows:
@@ -141,10 +167,12 @@ class SqlTariffRepository(TariffRepository):
         return sorted(loaded, key=lambda t: (t.order, t.name(Language.EN)))
 
     async def add(self, tariff: Tariff) -> None:
+        self._changed()
         await self._session.execute(insert(tariffs).values(tariff_to_values(tariff)))
         await self._write_options(tariff)
 
     async def save(self, tariff: Tariff) -> None:
+        self._changed()
         values = tariff_to_values(tariff)
         del values["id"]
         await self._session.execute(update(tariffs).where(tariffs.c.id == tariff.id).values(values))

@@ -40,8 +40,11 @@ class SqlUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        session = self.session
+        if not session.in_transaction() and not session.sync_session.identity_map:
+            return  # unused since the last commit/rollback: no connection to give back
         try:
-            if self.session.in_transaction():
-                await self.session.rollback()
+            if session.in_transaction():
+                await session.rollback()
         finally:
-            await self.session.close()
+            await session.close()

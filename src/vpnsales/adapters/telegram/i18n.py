@@ -173,10 +173,28 @@ def _to_fluent(value: object) -> object:
     return native_to_fluent(value)
 
 
+_MEMO_SIZE = 4096
+"""Formatted texts remembered per translator (button labels, screens: the same few
+hundred texts with the same arguments, formatted on every update otherwise)."""
+_MEMO_TYPES = frozenset({str, Html, int})
+"""Argument types whose equal values always format alike (not ``Decimal``: ``1.0`` and
+``1`` are equal but print differently; not ``bool``: equal to ``0``/``1``)."""
+
+
+def _memo_key(key: str, args: Mapping[str, object]) -> tuple[object, ...] | None:
+    """``(key, name, value, …)`` when the formatting can be remembered, else ``None``."""
+    parts: list[object] = [key]
+    for name, value in args.items():
+        if type(value) not in _MEMO_TYPES:
+            return None
+        parts += (name, value)
+    return tuple(parts)
+
+
 class Translator:
     """All texts of one language. Cheap to share; built by :class:`I18n`."""
 
-    __slots__ = ("_bundle", "_fallback", "_patterns", "_strict", "language")
+    __slots__ = ("_bundle", "_fallback", "_memo", "_patterns", "_strict", "language")
 
     def __init__(
         self,
@@ -192,6 +210,7 @@ class Translator:
         self._strict = strict
         self._fallback = fallback
         self._patterns: dict[str, Any] = {}
+        self._memo: dict[tuple[object, ...], str] = {}
         for key in keys:  # compile everything now, not on first use
             message = bundle.get_message(key)
             if message.value is not None:
@@ -229,6 +248,17 @@ class Translator:
         return self.get(key)
 
     def _format(self, key: str, args: Mapping[str, object]) -> str:
+        memo = _memo_key(key, args)
+        if memo is not None:
+            text = self._memo.get(memo)
+            if text is None:
+                text = self._render(key, args, remember=memo)
+            return text
+        return self._render(key, args)
+
+    def _render(
+        self, key: str, args: Mapping[str, object], *, remember: tuple[object, ...] | None = None
+    ) -> str:
         pattern = self._patterns.get(key)
         if pattern is None:
             if self._strict:
@@ -251,6 +281,11 @@ class Translator:
             if self._strict:
                 raise TranslationError(key, self.language, errors)
             logger.warning("formatting %r (%s): %s", key, self.language, errors)
+            return str(text)
+        if remember is not None:  # only clean formattings: warnings keep being logged
+            if len(self._memo) >= _MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]  # the oldest
+            self._memo[remember] = text = str(text)
         return str(text)
 
 

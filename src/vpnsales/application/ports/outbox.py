@@ -54,6 +54,18 @@ class OutboxMessage:
     status: OutboxStatus = OutboxStatus.PENDING
 
 
+class Withdrawal(StrEnum):
+    """What :meth:`Outbox.withdraw` found."""
+
+    WITHDRAWN = "withdrawn"
+    """The message was waiting (not due yet, due, or its worker's lease had expired): it
+    is marked done and will never run."""
+    RUNNING = "running"
+    """A worker holds its lease: it may be executing right now (it was left alone)."""
+    ABSENT = "absent"
+    """No pending message with that key: never staged, already ran, or dead-lettered."""
+
+
 class Outbox(Protocol):
     """Used by interactors, inside their unit of work."""
 
@@ -67,6 +79,12 @@ class Outbox(Protocol):
         same call is ignored."""
         for message in messages:
             await self.add(message)
+
+    async def withdraw(self, dedup_key: str, now: datetime) -> Withdrawal:
+        """Take back the pending message staged under ``dedup_key`` unless a worker is
+        executing it (the row is locked until the caller's commit, so a worker cannot
+        claim it meanwhile). Used when a later effect supersedes an earlier one."""
+        ...
 
 
 class OutboxConsumer(Protocol):
@@ -88,6 +106,12 @@ class OutboxConsumer(Protocol):
 
     async def oldest_due(self, now: datetime) -> datetime | None:
         """For lag metrics."""
+        ...
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        """The earliest due time among pending messages no worker holds at ``now`` (a
+        deferred message, a retry's backoff; in the past if one fell due meanwhile), so
+        the worker can wake up for it."""
         ...
 
 

@@ -106,6 +106,21 @@ class CustomerReader(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerSummary:
+    """A customer and their subscriptions: what the bot's menu needs, in one read."""
+
+    customer: CustomerView
+    subscriptions: tuple[SubscriptionView, ...]
+    """As ``SubscriptionReader.for_customer`` gives them, in the customer's language."""
+
+
+class CustomerSummaryReader(Protocol):
+    async def summary(self, telegram_id: TelegramId, *, now: datetime) -> CustomerSummary | None:
+        """``None`` for someone who never registered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReferralStats:
     invited: int
     """Customers who joined through the referral link."""

@@ -80,6 +80,20 @@ class TariffRepository(Protocol):
     async def save(self, tariff: Tariff) -> None: ...
 
 
+class TariffCatalog(Protocol):
+    """The tariffs as the catalog queries see them, outside any unit of work.
+
+    Tariffs change only through the admin panel or a seed, so an adapter may keep them
+    in memory: a change committed by this process shows at once, one committed by
+    another process within a few seconds. Purchases never rely on it (checkout loads
+    the tariff through ``TariffRepository``)."""
+
+    async def tariffs(self) -> Sequence[Tariff]:
+        """Every tariff, inactive and trial ones included, ordered by ``order`` then
+        name. Shared objects: read them, never change them."""
+        ...
+
+
 class SubscriptionRepository(Protocol):
     async def get(
         self, subscription_id: SubscriptionId, *, for_update: bool = False

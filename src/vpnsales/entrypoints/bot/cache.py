@@ -5,16 +5,24 @@ and the subscriptions' summary. Reading them on every update costs database roun
 keeping them here for a few seconds makes the steady state free. Every change made
 through this bot invalidates the entry at once; changes made elsewhere (a webhook, the
 worker, the admin) show within ``ttl`` seconds.
+
+With ``summaries`` (a ``CustomerSummaryReader``'s one-statement read), a customer who is
+not cached costs one statement for both the view and the subscriptions' summary.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from vpnsales.application.ports.readers import CustomerReader, CustomerView, SubscriptionView
+from vpnsales.application.ports.readers import (
+    CustomerReader,
+    CustomerSummary,
+    CustomerView,
+    SubscriptionView,
+)
 from vpnsales.domain.ids import TelegramId
 
 
@@ -24,6 +32,8 @@ class _Entry:
     at: float
     subscriptions: tuple[SubscriptionView, ...] | None = None
     subscriptions_at: float = 0.0
+    hits: int = 0
+    """Reads served from this entry since it was loaded."""
 
 
 class CustomerDirectory:
@@ -37,8 +47,10 @@ class CustomerDirectory:
         subscriptions_ttl: float = 60.0,
         max_entries: int = 50_000,
         clock: Callable[[], float] = time.monotonic,
+        summaries: Callable[[TelegramId], Awaitable[CustomerSummary | None]] | None = None,
     ) -> None:
         self._reader = reader
+        self._summaries = summaries
         self._ttl = ttl
         self._subs_ttl = subscriptions_ttl
         self._max = max_entries
@@ -49,7 +61,15 @@ class CustomerDirectory:
         now = self._clock()
         entry = self._entries.get(telegram_id)
         if entry is not None and now - entry.at < self._ttl:
+            entry.hits += 1
             return entry.view
+        if self._summaries is not None:
+            summary = await self._summaries(TelegramId(telegram_id))
+            if summary is None:
+                self._put(telegram_id, _Entry(view=None, at=now))
+                return None
+            self._put(telegram_id, _Entry(summary.customer, now, summary.subscriptions, now))
+            return summary.customer
         view = await self._reader.by_telegram_id(TelegramId(telegram_id))
         fresh = _Entry(view=view, at=now)
         if entry is not None and view is not None:  # the summary has its own lifetime
@@ -57,6 +77,18 @@ class CustomerDirectory:
             fresh.subscriptions_at = entry.subscriptions_at
         self._put(telegram_id, fresh)
         return view
+
+    async def refresh(self, telegram_id: int) -> CustomerView | None:
+        """The customer read from the database for this update (with ``summaries``,
+        their subscriptions too, in one statement): for /start, where a customer who just
+        paid through a webhook, or was changed by the worker or an admin in another
+        process, must see it at once. An entry loaded by this update (no cache hit since)
+        is not read twice."""
+        entry = self._entries.get(telegram_id)
+        if entry is not None and entry.hits == 0:
+            return entry.view
+        self.invalidate(telegram_id)
+        return await self.get(telegram_id)
 
     def subscriptions(self, telegram_id: int) -> tuple[SubscriptionView, ...] | None:
         entry = self._entries.get(telegram_id)

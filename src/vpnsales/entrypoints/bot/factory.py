@@ -2,7 +2,8 @@
 
 Everything a handler needs per update comes from the middleware data (``t``,
 ``customer``), the dispatcher's workflow data (``config``, ``i18n``, ``directory``,
-``instructions``) or dishka (``FromDishka[<Interactor>]``, request scope)::
+``instructions``, ``metrics``: pass the process's to share one ``/metrics``) or dishka
+(``FromDishka[<Interactor>]``, request scope)::
 
     dp = build_dispatcher(i18n=i18n, redis=redis, customers=reader,
                           maintenance=flag, config=BotConfig.from_settings(...))
@@ -12,11 +13,13 @@ Everything a handler needs per update comes from the middleware data (``t``,
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 from dishka import AsyncContainer
-from dishka.integrations.aiogram import inject_router, setup_dishka
+from dishka.integrations.aiogram import ContainerMiddleware, inject_router
 from redis.asyncio import Redis
 
 from vpnsales.adapters.telegram.i18n import I18n
@@ -34,10 +37,14 @@ from vpnsales.entrypoints.bot.middlewares import (
     ThrottlingMiddleware,
     UpdateLoggingMiddleware,
 )
+from vpnsales.entrypoints.bot.middlewares.fsm import PrefetchedFSMMiddleware, StatePrefetch
 from vpnsales.entrypoints.bot.middlewares.gates import APP_CONTAINER_KEY
+from vpnsales.entrypoints.bot.middlewares.metrics import UpdateMetricsMiddleware
 from vpnsales.entrypoints.bot.retry import install_retry
 from vpnsales.entrypoints.bot.routers import feature_routers
+from vpnsales.entrypoints.bot.storage import FailSoftStorage
 from vpnsales.entrypoints.bot.support import build_support_router
+from vpnsales.entrypoints.metrics import Metrics
 
 
 async def _never() -> bool:
@@ -55,31 +62,48 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
     directory: CustomerDirectory | None = None,
     key_prefix: str = "vpnsales",
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
-    storage = storage or RedisStorage(
-        redis, key_builder=DefaultKeyBuilder(prefix=f"{key_prefix}:fsm")
+    # fail-soft: with Redis down the bot still answers (without FSM state), see storage.py
+    storage = storage or FailSoftStorage(
+        RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{key_prefix}:fsm"))
     )
     directory = directory or CustomerDirectory(customers)
     gate = MaintenanceGate(maintenance, admin_ids=config.admin_ids)
+    metrics = metrics or Metrics()  # the process's, to show on its /metrics
+    # the FSM middleware runs after the throttle, which reads the state in its own round
+    # trip when it can (middlewares/fsm.py): disable aiogram's, install ours below
     dp = Dispatcher(
         storage=storage,
+        disable_fsm=True,
         config=config,
         i18n=i18n,
         directory=directory,
         instructions=instructions or Instructions(),
         maintenance_gate=gate,
+        metrics=metrics,
     )
     dp.update.outer_middleware(UpdateLoggingMiddleware())
     dp.update.outer_middleware(ErrorTranslationMiddleware(i18n))
+    dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
     dp.update.outer_middleware(
         ThrottlingMiddleware(
-            redis, rate=config.throttle_rate, i18n=i18n, prefix=f"{key_prefix}:thr:"
+            redis,
+            rate=config.throttle_rate,
+            i18n=i18n,
+            prefix=f"{key_prefix}:thr:",
+            metrics=metrics,
+            state=StatePrefetch.for_dispatcher(dp.fsm, redis),
         )
     )
+    dp.update.outer_middleware(PrefetchedFSMMiddleware(dp.fsm))
     dp.update.outer_middleware(CustomerContextMiddleware(directory, i18n))
     dp.update.outer_middleware(gate)
     dp.update.outer_middleware(BannedGate())
-    dp.include_routers(build_admin_router(), build_support_router(), *feature_routers())
+    # customers' screens first (most updates meet their handler after a few filters);
+    # the admin panel and the support desk before the fallback, which takes anything
+    *features, fallback = feature_routers()
+    dp.include_routers(*features, build_admin_router(), build_support_router(), fallback)
     dp.startup.register(_on_startup)
     return dp
 
@@ -93,7 +117,16 @@ async def _on_startup(bot: Bot) -> None:
 
 def attach_container(dp: Dispatcher, container: AsyncContainer) -> None:
     """Connect dishka: a request scope per event, ``FromDishka`` injected now (not only
-    at polling start-up, so ``feed_update`` and webhooks work the same)."""
-    setup_dishka(container, dp, auto_inject=True)
+    at polling start-up, so ``feed_update`` and webhooks work the same).
+
+    What ``setup_dishka(container, dp, auto_inject=True)`` does, except that it also
+    opens a scope around the whole update (the ``update`` observer): every update then
+    entered and closed two request scopes, the outer one unused (the update middlewares
+    take nothing from it; handlers and filters get the event's)."""
+    middleware = ContainerMiddleware(container)
+    for name, observer in dp.observers.items():
+        if name != "update":
+            observer.outer_middleware(middleware)
     inject_router(dp)
+    dp.startup.register(partial(inject_router, router=dp))  # routers included later
     dp[APP_CONTAINER_KEY] = container

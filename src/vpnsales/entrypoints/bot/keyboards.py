@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -15,6 +16,13 @@ Row = list[InlineKeyboardButton]
 
 def button(text: str, data: CallbackData | str) -> InlineKeyboardButton:
     packed = data if isinstance(data, str) else data.pack()
+    return _button(text, packed)
+
+
+@lru_cache(maxsize=4096)
+def _button(text: str, packed: str) -> InlineKeyboardButton:
+    """Catalog, tariff and renewal buttons repeat across customers: each (label, data)
+    is built once (a button is never modified after it is built; see ``_nav_button``)."""
     return InlineKeyboardButton(text=text, callback_data=packed)
 
 
@@ -23,7 +31,13 @@ def url_button(text: str, url: str) -> InlineKeyboardButton:
 
 
 def nav(t: Translator, key: str, to: Screen) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=t.plain(key), callback_data=Nav(to=to).pack())
+    return _nav_button(t.plain(key), to)
+
+
+@lru_cache(maxsize=1024)
+def _nav_button(text: str, to: Screen) -> InlineKeyboardButton:
+    """The same few dozen buttons on every screen: built once (never modified after)."""
+    return InlineKeyboardButton(text=text, callback_data=Nav(to=to).pack())
 
 
 def markup(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:

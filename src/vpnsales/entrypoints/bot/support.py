@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,6 +25,7 @@ from vpnsales.adapters.telegram.i18n import Translator
 from vpnsales.adapters.telegram.support import SupportDesk
 from vpnsales.entrypoints.bot.admin.access import AdminRoster
 from vpnsales.entrypoints.bot.config import BotConfig
+from vpnsales.entrypoints.bot.filters import Magic, PrivateChat
 from vpnsales.entrypoints.bot.keyboards import button, markup, url_button
 from vpnsales.entrypoints.bot.presenters import View
 from vpnsales.entrypoints.bot.routers._common import show
@@ -137,13 +138,14 @@ async def topic_command(
 
 def build_support_router() -> Router:
     router = Router(name="support-desk")
-    private = F.chat.type == "private"
+    private = PrivateChat()
     router.message.register(support_command, Command("support"), private)
     router.callback_query.register(support_button, SupportDeskCallback.filter(F.action == "w"))
     router.callback_query.register(support_done, SupportDeskCallback.filter(F.action == "d"))
-    relayable = ~F.text.startswith("/") & ~F.forum_topic_created & ~F.forum_topic_closed
-    router.message.register(customer_message, SupportChat.writing, private, relayable)
-    forum = (F.chat.type == "supergroup") & F.is_topic_message & ~F.from_user.is_bot
+    relayable = Magic(~F.text.startswith("/") & ~F.forum_topic_created & ~F.forum_topic_closed)
+    writing = StateFilter(SupportChat.writing)
+    router.message.register(customer_message, writing, private, relayable)
+    forum = Magic((F.chat.type == "supergroup") & F.is_topic_message & ~F.from_user.is_bot)
     router.message.register(topic_command, forum, Command("close", "reopen"))
     router.message.register(staff_reply, forum, relayable)
     return router

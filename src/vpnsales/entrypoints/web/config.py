@@ -37,6 +37,8 @@ class WebConfig:
     handlers make no panel calls on that path (outbox), so this stays fast."""
     client_max_size: int = 1024 * 1024
     """Larger bodies are refused with 413."""
+    metrics_token: Secret = field(default_factory=lambda: Secret(""), repr=False)
+    """When set, ``/metrics`` answers 401 without ``Authorization: Bearer <token>``."""
 
     @classmethod
     def from_settings(
@@ -61,6 +63,7 @@ class WebConfig:
             cryptopay_token=settings.cryptopay.token,
             telegram_secret=settings.telegram.webhook_secret,
             remnawave=tuple(hooks),
+            metrics_token=settings.web.metrics_token,
         )
         if overrides:
             config = replace(config, **overrides)  # type: ignore[arg-type]

@@ -1,9 +1,11 @@
 """``/healthz`` (the process answers), ``/readyz`` (PostgreSQL and Redis answer) and
-``/metrics`` (Prometheus text format)."""
+``/metrics`` (Prometheus text format; behind a bearer token when
+``web.metrics_token`` is set)."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable
 
@@ -63,6 +65,19 @@ async def readyz(
 
 
 async def metrics(request: web.Request) -> web.Response:
-    return web.Response(
-        body=request.app[STATE_KEY].metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
-    )
+    state = request.app[STATE_KEY]
+    token = state.config.metrics_token
+    if token and not _bearer_matches(request.headers.get("Authorization", ""), token.get()):
+        return web.json_response(
+            {"error": "unauthorized"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    return web.Response(body=state.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _bearer_matches(header: str, expected: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())

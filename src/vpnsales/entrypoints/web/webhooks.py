@@ -26,7 +26,8 @@ Idempotency lives in the use cases: a payment moves ``pending → succeeded`` on
 (provisioning, notifications) are outbox rows committed in that same transaction; the
 worker is kicked after the commit. No panel is called from here.
 
-Every refusal is a ``security_event`` and a ``vpnsales_webhook_refusals_total`` count.
+Every refusal is a security event (logged on ``vpnsales.security`` and counted in
+``vpnsales_security_events_total``) and a ``vpnsales_webhook_refusals_total`` count.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ from vpnsales.application.ports.payments import (
 from vpnsales.application.ports.worker import PaymentGateways
 from vpnsales.domain.errors import DomainError, NotFound
 from vpnsales.domain.payment import PaymentProvider
-from vpnsales.entrypoints.logs import log_context, security_event
+from vpnsales.entrypoints.logs import log_context
 from vpnsales.entrypoints.metrics import Metrics
 from vpnsales.entrypoints.web.remnawave import parse_remnawave_event
 from vpnsales.entrypoints.web.state import STATE_KEY
@@ -101,7 +102,7 @@ def _refuse(
 ) -> web.Response:
     """A delivery we do not act on for a security reason: logged and counted."""
     _metrics(request).webhook_refusals.labels(source, reason).inc()
-    security_event(
+    _metrics(request).security_event(
         "webhook_refused",
         source=source,
         reason=reason,
@@ -118,7 +119,7 @@ async def _read(request: web.Request, source: str) -> bytes:
     except web.HTTPRequestEntityTooLarge:
         _metrics(request).webhook_refusals.labels(source, "too_large").inc()
         _metrics(request).webhook_requests.labels(source, "refused_too_large").inc()
-        security_event(
+        _metrics(request).security_event(
             "webhook_refused", source=source, reason="too_large", status=413, peer=request.remote
         )
         raise
@@ -171,7 +172,7 @@ async def _apply(
     ):
         # The body says paid, the provider says otherwise: believe the provider.
         _metrics(request).webhook_refusals.labels(source, "claim_not_confirmed").inc()
-        security_event(
+        _metrics(request).security_event(
             "webhook_claim_not_confirmed",
             source=source,
             claimed=claimed_event,

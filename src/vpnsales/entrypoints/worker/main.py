@@ -80,13 +80,15 @@ async def run_worker(
     extra_providers: Iterable[Provider] = (),
     shutdown_grace: float = 30.0,
     stop: asyncio.Event | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """Run one worker process until stopped. ``concurrency`` is the number of jobs
     running at once in this process (each holds at most one database connection at a
-    time, so keep it within reach of ``database.pool_size`` + overflow)."""
+    time, so keep it within reach of ``database.pool_size`` + overflow). ``metrics``:
+    record into these (the all-in-one process shares its web app's)."""
     ns = namespace or Namespace()
     redis = redis_url_of(settings, redis_url)
-    metrics = Metrics()
+    metrics = metrics or Metrics()
     broker = build_broker(settings, redis_url=redis, namespace=ns, options=broker_options)
     container = build_container(
         settings,

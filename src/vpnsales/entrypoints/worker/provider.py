@@ -7,6 +7,8 @@ composition root's no-op kicker) and provides what the worker's jobs share
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 from taskiq import AsyncBroker
@@ -14,7 +16,7 @@ from taskiq import AsyncBroker
 from vpnsales.adapters.tasks import DrainSignal, Namespace, RedisJobLock, TaskiqTaskKicker
 from vpnsales.application.ports.outbox import TaskKicker
 from vpnsales.entrypoints.metrics import Metrics
-from vpnsales.entrypoints.worker.jobs import JobRuntime, WorkerTuning
+from vpnsales.entrypoints.worker.jobs import DrainAlarm, JobRuntime, WorkerTuning
 
 
 class TaskQueueProvider(Provider):
@@ -56,7 +58,14 @@ class TaskQueueProvider(Provider):
     @provide
     def job_runtime(
         self, metrics: Metrics, locks: RedisJobLock, signal: DrainSignal, kicker: TaskKicker
-    ) -> JobRuntime:
-        return JobRuntime(
-            metrics=metrics, locks=locks, signal=signal, kicker=kicker, tuning=self._tuning
+    ) -> Iterator[JobRuntime]:
+        alarm = DrainAlarm(kicker, horizon=self._tuning.wake_up_horizon)
+        yield JobRuntime(
+            metrics=metrics,
+            locks=locks,
+            signal=signal,
+            kicker=kicker,
+            tuning=self._tuning,
+            alarm=alarm,
         )
+        alarm.close()

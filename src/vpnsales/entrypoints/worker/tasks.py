@@ -128,6 +128,9 @@ async def drain_outbox(
             runtime.metrics.outbox_dead_letters.inc(result.dead)
         if result.claimed >= tuning.kicked_drain_batch * tuning.drain_max_batches:
             await runtime.kicker.kick()  # more is waiting: continue in a fresh task
+        if result.next_due is not None and runtime.alarm is not None:
+            # e.g. a deferred "payment received" or a retry: drain again when it is due
+            runtime.alarm.wake_in((result.next_due - clock.now()).total_seconds())
     if periodic:
         await _observe_outbox(runtime, consumer, clock)
 

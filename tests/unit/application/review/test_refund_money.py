@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 from vpnsales.application.ports.notifier import AlertKind
 from vpnsales.application.ports.outbox import OutboxKind
 from vpnsales.domain.customer import BalanceReason
-from vpnsales.domain.ids import TelegramId
+from vpnsales.domain.ids import CustomerId, TelegramId
 from vpnsales.domain.payment import PaymentPurpose
-from vpnsales.domain.referral import ReferralPolicy
+from vpnsales.domain.referral import ReferralPolicy, ReferrerRewardKind
+from vpnsales.domain.subscription import Subscription
 from vpnsales.testing.builders import rub
 
 from .conftest import TG, YK, credit, make_app
@@ -73,6 +76,31 @@ async def test_refund_takes_back_the_referrers_reward() -> None:
     async with app.scope() as p:
         entries = await p.customers.ledger(referrer.customer_id)
     assert sum((e.amount.amount for e in entries), Decimal(0)) == 0
+
+
+async def _subscriptions(app: Any, customer_id: CustomerId) -> list[Subscription]:
+    async with app.scope() as p:
+        return list(await p.subscriptions.for_customer(customer_id))
+
+
+async def test_refund_takes_back_the_referrers_days() -> None:
+    app = await make_app(
+        referral=ReferralPolicy(referrer_reward=ReferrerRewardKind.DAYS, referrer_days=7)
+    )
+    referrer = await app.register(telegram_id=TelegramId(1))
+    await app.buy(TelegramId(1), "basic")
+    (before,) = await _subscriptions(app, referrer.customer_id)
+    await app.register(telegram_id=TG, start_payload=f"ref_{referrer.referral_code}")
+    paid = await app.buy(TG, "basic")
+    (rewarded,) = await _subscriptions(app, referrer.customer_id)
+    assert rewarded.expires_at - before.expires_at == timedelta(days=7)
+
+    await app.refund(payment_id=paid.payment_id)
+    await app.refund(payment_id=paid.payment_id)  # a repeat takes nothing more
+
+    (after,) = await _subscriptions(app, referrer.customer_id)
+    assert after.expires_at == before.expires_at
+    assert after.is_live
 
 
 async def test_refund_of_a_spent_top_up_is_flagged_for_the_seller() -> None:

@@ -122,6 +122,8 @@ class Worker:
                     accesses=p.accesses,
                     tariffs=p.tariffs,
                     notifier=p.notifier,
+                    outbox=p.outbox,
+                    clock=p.clock,
                 ),
             ),
             OutboxKind.ADMIN_ALERT: Route(

@@ -30,6 +30,7 @@ import httpx
 
 from vpnsales.adapters.panels._http import (
     MonotonicClock,
+    PanelObserver,
     RetryPolicy,
     Secret,
     Sleep,
@@ -138,6 +139,7 @@ class RemnawavePanel:
         monotonic: MonotonicClock | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observer: PanelObserver | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
@@ -150,6 +152,7 @@ class RemnawavePanel:
             client=client,
             monotonic=monotonic,
             sleep=sleep,
+            observer=observer,
         )
         self._api = config.base_url.rstrip("/") + "/api"
 

@@ -43,6 +43,7 @@ import httpx
 
 from vpnsales.adapters.panels._http import (
     MonotonicClock,
+    PanelObserver,
     RetryPolicy,
     Secret,
     Sleep,
@@ -150,6 +151,7 @@ class XuiPanel:
         monotonic: MonotonicClock | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observer: PanelObserver | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
@@ -162,6 +164,7 @@ class XuiPanel:
             client=client,
             monotonic=monotonic,
             sleep=sleep,
+            observer=observer,
         )
         self._base = config.base_url.rstrip("/") + "/"
         self._login_lock = asyncio.Lock()

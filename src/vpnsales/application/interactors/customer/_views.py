@@ -4,14 +4,39 @@ from __future__ import annotations
 
 from vpnsales.application.interactors.payments._support import option_price
 from vpnsales.application.policy import ShopPolicy
-from vpnsales.application.ports.readers import TariffOptionView, TariffView
+from vpnsales.application.ports.readers import (
+    CustomerReader,
+    CustomerView,
+    TariffOptionView,
+    TariffView,
+)
 from vpnsales.domain.customer import Language
 from vpnsales.domain.errors import DomainError
+from vpnsales.domain.ids import TelegramId
 from vpnsales.domain.money import Currency, Money
 from vpnsales.domain.tariff import Availability, Tariff, TariffOption
 
+_OPTION_VIEWS: dict[tuple[int, int], tuple[TariffOption, ShopPolicy, TariffOptionView]] = {}
+_MAX_OPTION_VIEWS = 1024
+
 
 def option_view(option: TariffOption, policy: ShopPolicy) -> TariffOptionView:
+    """The view of ``option`` under ``policy``, remembered per option and policy object:
+    both are frozen, and the bot's catalog hands out the same tariffs for seconds, so
+    every catalog screen in that time reuses the prices (the Stars conversion and the
+    per-month price are most of a catalog screen's own work)."""
+    key = (id(option), id(policy))
+    known = _OPTION_VIEWS.get(key)
+    if known is not None and known[0] is option and known[1] is policy:
+        return known[2]
+    view = _option_view(option, policy)
+    if len(_OPTION_VIEWS) >= _MAX_OPTION_VIEWS:
+        _OPTION_VIEWS.clear()
+    _OPTION_VIEWS[key] = (option, policy, view)
+    return view
+
+
+def _option_view(option: TariffOption, policy: ShopPolicy) -> TariffOptionView:
     prices: dict[Currency, Money] = dict(option.prices)
     if Currency.XTR not in prices and Currency.RUB in prices:
         prices[Currency.XTR] = option_price(option, Currency.XTR, policy)
@@ -37,3 +62,13 @@ def tariff_view(tariff: Tariff, language: Language, policy: ShopPolicy) -> Tarif
         is_trial=tariff.is_trial,
         hidden=tariff.availability is Availability.HIDDEN_LINK,
     )
+
+
+async def viewer(
+    customers: CustomerReader, telegram_id: TelegramId | None, known: CustomerView | None
+) -> CustomerView | None:
+    """Who is looking: the view the caller already has, else one read (``None``: an
+    anonymous visitor or someone who never registered)."""
+    if known is not None or telegram_id is None:
+        return known
+    return await customers.by_telegram_id(telegram_id)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vpnsales.application.interactors.customer._views import tariff_view
+from vpnsales.application.interactors.customer._views import tariff_view, viewer
 from vpnsales.application.policy import ShopPolicy
-from vpnsales.application.ports.readers import TariffView
-from vpnsales.application.ports.repositories import CustomerRepository, TariffRepository
-from vpnsales.application.ports.uow import UnitOfWork
+from vpnsales.application.ports.readers import CustomerReader, CustomerView, TariffView
+from vpnsales.application.ports.repositories import TariffCatalog
 from vpnsales.domain.customer import Language
 from vpnsales.domain.errors import TariffNotFound
 from vpnsales.domain.ids import TelegramId
@@ -20,36 +19,31 @@ class GetTariffQuery:
     code: str
     telegram_id: TelegramId | None = None
     language: Language | None = None
+    customer: CustomerView | None = None
+    """The caller's view of this customer (the bot's cached one): not read again."""
 
 
 class GetTariff:
     def __init__(
         self,
         *,
-        uow: UnitOfWork,
-        customers: CustomerRepository,
-        tariffs: TariffRepository,
+        customers: CustomerReader,
+        catalog: TariffCatalog,
         policy: ShopPolicy,
     ) -> None:
-        self._uow = uow
         self._customers = customers
-        self._tariffs = tariffs
+        self._catalog = catalog
         self._policy = policy
 
     async def __call__(self, query: GetTariffQuery) -> TariffView:
-        try:
-            tariff = await self._tariffs.get_by_code(query.code.strip().lower())
-            customer = (
-                await self._customers.get_by_telegram_id(query.telegram_id)
-                if query.telegram_id is not None
-                else None
-            )
-        finally:
-            await self._uow.rollback()
+        code = query.code.strip().lower()
+        tariff = next((t for t in await self._catalog.tariffs() if t.code == code), None)
         if tariff is None:
             raise TariffNotFound(query.code)
+        customer = await viewer(self._customers, query.telegram_id, query.customer)
         if customer is not None:
-            tariff.ensure_purchasable_by(customer)  # TariffUnavailable when not
+            # TariffUnavailable when not
+            tariff.ensure_purchasable(has_purchased=customer.has_purchased)
         elif not tariff.active or tariff.is_trial:
             raise TariffNotFound(query.code)
         language = query.language or (customer.language if customer else Language.EN)

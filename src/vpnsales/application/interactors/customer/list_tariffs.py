@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vpnsales.application.interactors.customer._views import tariff_view
+from vpnsales.application.interactors.customer._views import tariff_view, viewer
 from vpnsales.application.policy import ShopPolicy
-from vpnsales.application.ports.readers import TariffView
-from vpnsales.application.ports.repositories import CustomerRepository, TariffRepository
-from vpnsales.application.ports.uow import UnitOfWork
+from vpnsales.application.ports.readers import CustomerReader, CustomerView, TariffView
+from vpnsales.application.ports.repositories import TariffCatalog
 from vpnsales.domain.customer import Language
 from vpnsales.domain.ids import TelegramId
 
@@ -19,33 +18,29 @@ class ListTariffsQuery:
     """``None``: an anonymous visitor (new-customer tariffs are shown)."""
     language: Language | None = None
     """Overrides the customer's language."""
+    customer: CustomerView | None = None
+    """The caller's view of this customer (the bot's cached one): not read again."""
 
 
 class ListTariffs:
     def __init__(
         self,
         *,
-        uow: UnitOfWork,
-        customers: CustomerRepository,
-        tariffs: TariffRepository,
+        customers: CustomerReader,
+        catalog: TariffCatalog,
         policy: ShopPolicy,
     ) -> None:
-        self._uow = uow
         self._customers = customers
-        self._tariffs = tariffs
+        self._catalog = catalog
         self._policy = policy
 
     async def __call__(self, query: ListTariffsQuery) -> list[TariffView]:
-        try:
-            customer = (
-                await self._customers.get_by_telegram_id(query.telegram_id)
-                if query.telegram_id is not None
-                else None
-            )
-            tariffs = await self._tariffs.list()
-        finally:
-            await self._uow.rollback()
+        customer = await viewer(self._customers, query.telegram_id, query.customer)
+        tariffs = await self._catalog.tariffs()
         language = query.language or (customer.language if customer else Language.EN)
+        has_purchased = customer is not None and customer.has_purchased
         return [
-            tariff_view(t, language, self._policy) for t in tariffs if t.is_listed_for(customer)
+            tariff_view(t, language, self._policy)
+            for t in tariffs
+            if t.is_listed(has_purchased=has_purchased)
         ]

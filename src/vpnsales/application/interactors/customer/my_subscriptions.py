@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.panels import AccountRef, AccountState, PanelRegistry
-from vpnsales.application.ports.readers import CustomerReader, SubscriptionReader, SubscriptionView
+from vpnsales.application.ports.readers import (
+    CustomerReader,
+    CustomerView,
+    SubscriptionReader,
+    SubscriptionView,
+)
 from vpnsales.domain.errors import CustomerNotFound
 from vpnsales.domain.ids import TelegramId
 
@@ -24,6 +29,8 @@ class MySubscriptionsQuery:
     telegram_id: TelegramId
     live: bool = True
     """Ask the panels for live traffic/devices (False: database only, fastest)."""
+    customer: CustomerView | None = None
+    """The caller's view of this customer (the bot's cached one): not read again."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +57,7 @@ class ListMySubscriptions:
         self._timeout = panel_timeout
 
     async def __call__(self, query: MySubscriptionsQuery) -> MySubscriptions:
-        customer = await self._customers.by_telegram_id(query.telegram_id)
+        customer = query.customer or await self._customers.by_telegram_id(query.telegram_id)
         if customer is None:
             raise CustomerNotFound(str(query.telegram_id))
         views = await self._subscriptions.for_customer(

@@ -10,7 +10,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-from vpnsales.application.common import enqueue_alert, enqueue_notify, enqueue_sync
+from vpnsales.application.common import (
+    enqueue_alert,
+    enqueue_notify,
+    enqueue_receipt,
+    enqueue_sync,
+)
 from vpnsales.application.errors import (
     CurrencyNotAccepted,
     ProviderNotConfigured,
@@ -321,9 +326,11 @@ async def place_access(
     subscription: Subscription,
     binding: PanelBinding,
     now: datetime,
+    paid_at: datetime | None = None,
 ) -> Access:
     """Create the access on the least-loaded panel of the binding (pure placement from
-    ``count_by_panel``: no network inside the transaction) and queue its provisioning."""
+    ``count_by_panel``: no network inside the transaction) and queue its provisioning
+    (``paid_at``: when a payment asked for it)."""
     load = await accesses.count_by_panel()
     panel_id = choose_panel(panels.candidates(binding.panel), load)
     access = Access.new(
@@ -335,7 +342,7 @@ async def place_access(
     )
     access.desire(subscription.desired_access)  # a suspended purchase is placed disabled
     await accesses.add(access)
-    await enqueue_sync(outbox, access, now)
+    await enqueue_sync(outbox, access, now, paid_at=paid_at)
     return access
 
 
@@ -345,6 +352,7 @@ async def resync_accesses(
     outbox: Outbox,
     subscription: Subscription,
     now: datetime,
+    paid_at: datetime | None = None,
 ) -> list[Access]:
     """Derive every access's desired state from the subscription and queue a sync
     (expiry or limits may have changed even when the desired state did not)."""
@@ -355,7 +363,7 @@ async def resync_accesses(
         if not access.desire(subscription.desired_access):
             access.request_sync()
         await accesses.save(access)
-        await enqueue_sync(outbox, access, now)
+        await enqueue_sync(outbox, access, now, paid_at=paid_at)
         touched.append(access)
     return touched
 
@@ -370,6 +378,8 @@ class Fulfilled:
     reactivated: bool = False
     balance_credited: Money | None = None
     referrer_rewarded: bool = False
+    new_access: bool = False
+    """A new subscription with a new access: its access card will announce it."""
 
 
 def _with_flag(payment: Payment, note: str) -> str:
@@ -454,7 +464,13 @@ class Fulfilment:
                 days=payment.quote.days or None,
                 expires_at=result.expires_at,
             )
-        await enqueue_notify(self._outbox, intent, now)
+        if intent.kind is IntentKind.PAYMENT_RECEIVED and result.new_access:
+            # the access card usually follows within seconds: it alone tells the customer
+            # (this "payment received" goes only if the card is late, and never after it)
+            delay = self._policy.payment_received_delay
+            await enqueue_receipt(self._outbox, intent, now, delay)
+        else:
+            await enqueue_notify(self._outbox, intent, now)
         await self._alert_if_large(payment, now)
         return Fulfilled(
             subscription_id=result.subscription_id,
@@ -545,9 +561,12 @@ class Fulfilment:
             subscription=subscription,
             binding=tariff.binding,
             now=now,
+            paid_at=now,
         )
         payment.subscription_id = subscription.id
-        return Fulfilled(subscription_id=subscription.id, expires_at=subscription.expires_at)
+        return Fulfilled(
+            subscription_id=subscription.id, expires_at=subscription.expires_at, new_access=True
+        )
 
     async def _live_or_none(self, payment: Payment) -> Subscription | None:
         if payment.subscription_id is None:
@@ -576,7 +595,11 @@ class Fulfilment:
         was_reactivated = was_reactivated and subscription.is_live
         await self._subscriptions.save(subscription)
         await resync_accesses(
-            accesses=self._accesses, outbox=self._outbox, subscription=subscription, now=now
+            accesses=self._accesses,
+            outbox=self._outbox,
+            subscription=subscription,
+            now=now,
+            paid_at=now,
         )
         return Fulfilled(
             subscription_id=subscription.id,
@@ -605,7 +628,11 @@ class Fulfilment:
             await self._move_accesses(subscription, new_tariff.binding, now)
         else:
             await resync_accesses(
-                accesses=self._accesses, outbox=self._outbox, subscription=subscription, now=now
+                accesses=self._accesses,
+                outbox=self._outbox,
+                subscription=subscription,
+                now=now,
+                paid_at=now,
             )
         return Fulfilled(subscription_id=subscription.id, expires_at=subscription.expires_at)
 
@@ -624,7 +651,7 @@ class Fulfilment:
             else:
                 access.desire(DesiredState.DELETED)
             await self._accesses.save(access)
-            await enqueue_sync(self._outbox, access, now)
+            await enqueue_sync(self._outbox, access, now, paid_at=now)
         if not keep:
             await place_access(
                 accesses=self._accesses,
@@ -633,6 +660,7 @@ class Fulfilment:
                 subscription=subscription,
                 binding=binding,
                 now=now,
+                paid_at=now,
             )
 
     async def _reward_referrer(
@@ -679,6 +707,8 @@ class Fulfilment:
                 return False
             target.extend(reward.days, now)
             await self._subscriptions.save(target)
+            payment.referrer_days = reward.days  # for a refund to take back
+            payment.referrer_subscription_id = target.id
             await resync_accesses(
                 accesses=self._accesses, outbox=self._outbox, subscription=target, now=now
             )

@@ -32,6 +32,7 @@ from vpnsales.application.ports.repositories import (
     SubscriptionRepository,
     TariffRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, PaymentAnomaly, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.errors import (
     DomainError,
@@ -92,9 +93,11 @@ class ConfirmPayment:
         panels: PanelRegistry,
         clock: Clock,
         policy: ShopPolicy,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
         self._customers = customers
+        self._telemetry = telemetry
         self._promos = promos
         self._payments = payments
         self._outbox = outbox
@@ -168,6 +171,7 @@ class ConfirmPayment:
         fulfilled = await self._fulfilment.apply(payment, now)
         await self._payments.save(payment)
         await self._uow.commit()
+        self._telemetry.payments_moved(payment)
         await kick(self._kicker)
         return ConfirmPaymentResult(
             payment_id=payment.id,
@@ -244,6 +248,7 @@ class ConfirmPayment:
             self._outbox, Alert(kind=kind, text=text), now, f"{outcome.value}:{payment.id}"
         )
         await self._uow.commit()
+        self._telemetry.payment_flagged(payment, PaymentAnomaly(outcome.value))
         await kick(self._kicker)
         return ConfirmPaymentResult(
             payment_id=payment.id, outcome=outcome, subscription_id=payment.subscription_id

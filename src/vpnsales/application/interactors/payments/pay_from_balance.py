@@ -25,6 +25,7 @@ from vpnsales.application.ports.repositories import (
     SubscriptionRepository,
     TariffRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.errors import InsufficientBalance
 from vpnsales.domain.ids import PaymentId, SubscriptionId, TelegramId
@@ -70,9 +71,11 @@ class PayFromBalance:
         panels: PanelRegistry,
         clock: Clock,
         policy: ShopPolicy,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
         self._customers = customers
+        self._telemetry = telemetry
         self._payments = payments
         self._promos = promos
         self._kicker = kicker
@@ -123,6 +126,7 @@ class PayFromBalance:
         await self._payments.save(payment)
         stored = await self._customers.get(customer.id)
         await self._uow.commit()
+        self._telemetry.payments_moved(payment)
         await kick(self._kicker)
         return PaidFromBalance(
             payment_id=payment.id,

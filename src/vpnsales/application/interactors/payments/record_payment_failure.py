@@ -11,6 +11,7 @@ from vpnsales.application.interactors.payments._support import find_payment, kic
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.outbox import Outbox, TaskKicker
 from vpnsales.application.ports.repositories import PaymentRepository, PromoCodeRepository
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.errors import InvalidValue
 from vpnsales.domain.ids import PaymentId
@@ -54,8 +55,10 @@ class RecordPaymentFailure:
         outbox: Outbox,
         kicker: TaskKicker,
         clock: Clock,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._payments = payments
         self._promos = promos
         self._outbox = outbox
@@ -101,6 +104,7 @@ class RecordPaymentFailure:
             )
             await enqueue_notify(self._outbox, intent, now)
         await self._uow.commit()
+        self._telemetry.payments_moved(payment)
         await kick(self._kicker)
         return RecordPaymentFailureResult(
             payment_id=payment.id, outcome=FailureOutcome.CLOSED, promo_released=released

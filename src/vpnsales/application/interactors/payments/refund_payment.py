@@ -32,6 +32,7 @@ from vpnsales.application.ports.repositories import (
     PaymentRepository,
     SubscriptionRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.customer import BalanceReason, Customer
 from vpnsales.domain.errors import CustomerNotFound, PaymentNotFound
@@ -90,8 +91,10 @@ class RefundPayment:
         audit: AuditLog,
         clock: Clock,
         policy: ShopPolicy,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._customers = customers
         self._subscriptions = subscriptions
         self._accesses = accesses
@@ -142,6 +145,7 @@ class RefundPayment:
                 after={"status": "refunded", "days_removed": days_removed},
             )
         await self._uow.commit()
+        self._telemetry.payments_moved(payment)
         await kick(self._kicker)
         return RefundPaymentResult(
             payment_id=payment.id,
@@ -219,10 +223,12 @@ class RefundPayment:
                     )
 
     async def _take_back_referral_reward(self, customer: Customer, payment: Payment) -> None:
-        """The referrer's balance reward for a refunded payment is taken back (as far
-        as the balance goes; a shortfall is flagged on the payment for a human)."""
+        """The referrer's reward for a refunded payment is taken back: balance as far as
+        the balance goes (a shortfall is flagged on the payment for a human), days from
+        the subscription they were added to."""
         if customer.referrer_id is None:
             return
+        await self._take_back_referrer_days(payment)
         referrer = await self._customers.get(customer.referrer_id, for_update=True)
         if referrer is None:
             return
@@ -243,6 +249,19 @@ class RefundPayment:
                 reference=reference,
             )
             await self._customers.save(referrer)
+
+    async def _take_back_referrer_days(self, payment: Payment) -> None:
+        if payment.referrer_days <= 0 or payment.referrer_subscription_id is None:
+            return
+        rewarded = await self._subscriptions.get(payment.referrer_subscription_id, for_update=True)
+        if rewarded is None or rewarded.status is SubscriptionStatus.CANCELLED:
+            return
+        now = self._clock.now()
+        rewarded.shorten(payment.referrer_days, now)
+        await self._subscriptions.save(rewarded)
+        await resync_accesses(
+            accesses=self._accesses, outbox=self._outbox, subscription=rewarded, now=now
+        )
 
     async def _take_back_access(self, payment: Payment) -> tuple[int, SubscriptionStatus | None]:
         if payment.purpose is PaymentPurpose.TOP_UP or payment.subscription_id is None:

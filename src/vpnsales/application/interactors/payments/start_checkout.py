@@ -41,6 +41,7 @@ from vpnsales.application.ports.repositories import (
     SubscriptionRepository,
     TariffRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.errors import InsufficientBalance, PaymentNotFound, PaymentProviderUnavailable
 from vpnsales.domain.ids import PaymentId, SubscriptionId, TelegramId
@@ -94,9 +95,11 @@ class StartCheckout:
         gateways: Mapping[PaymentProvider, PaymentGateway],
         clock: Clock,
         policy: ShopPolicy,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
         self._customers = customers
+        self._telemetry = telemetry
         self._payments = payments
         self._promos = promos
         self._kicker = kicker
@@ -157,6 +160,7 @@ class StartCheckout:
             fulfilled = await self._fulfilment.apply(payment, now)
             await self._payments.save(payment)
             await self._uow.commit()
+            self._telemetry.payments_moved(payment)
             await kick(self._kicker)
             return CheckoutStarted(
                 payment_id=payment.id,
@@ -214,6 +218,9 @@ class StartCheckout:
             payment.mark_failed(now, reason)
             await self._payments.save(payment)
             await release_promo(self._promos, payment)
+            await self._uow.commit()
+            self._telemetry.payments_moved(payment)
+            return
         await self._uow.commit()
 
     @staticmethod

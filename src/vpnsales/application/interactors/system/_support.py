@@ -13,7 +13,7 @@ from vpnsales.application.ports.repositories import PromoCodeRepository
 from vpnsales.application.ports.worker import PermanentFailure
 from vpnsales.domain.access import Access, DesiredState, Observed, ObservedStatus
 from vpnsales.domain.customer import Customer
-from vpnsales.domain.ids import CustomerId, PaymentId, SubscriptionId
+from vpnsales.domain.ids import AccessId, CustomerId, PaymentId, SubscriptionId
 from vpnsales.domain.money import Currency, Money
 from vpnsales.domain.notifications import Intent, IntentKind
 from vpnsales.domain.payment import Payment
@@ -110,6 +110,7 @@ def intent_from_payload(payload: Mapping[str, Any]) -> Intent:
             days=_opt_int(payload, "days"),
             amount=amount,
             reason=str(payload["reason"]) if "reason" in payload else None,
+            access_id=_opt_uuid(payload, "access_id", AccessId),
             expires_at=(
                 datetime.fromisoformat(str(payload["expires_at"]))
                 if "expires_at" in payload

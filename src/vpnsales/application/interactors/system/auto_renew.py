@@ -29,6 +29,7 @@ from vpnsales.application.ports.repositories import (
     SubscriptionRepository,
     TariffRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.application.ports.worker import PaymentConfirmer
 from vpnsales.domain.errors import DomainError
@@ -105,8 +106,10 @@ class AutoRenew:
         clock: Clock,
         policy: ShopPolicy,
         balance: PayFromBalance | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._subscriptions = subscriptions
         self._payments = payments
         self._tariffs = tariffs
@@ -282,11 +285,13 @@ class AutoRenew:
         self, subscription_id: SubscriptionId, payment_id: PaymentId | None, reason: str
     ) -> None:
         now = self._clock.now()
+        failed: Payment | None = None
         if payment_id is not None:
             payment = await self._payments.get(payment_id, for_update=True)
             if payment is not None and payment.status is PaymentStatus.PENDING:
                 payment.mark_failed(now, reason)
                 await self._payments.save(payment)
+                failed = payment
         subscription = await self._subscriptions.get(subscription_id, for_update=True)
         if subscription is not None:
             subscription.auto_renew = False
@@ -304,3 +309,5 @@ class AutoRenew:
                 now,
             )
         await self._uow.commit()
+        if failed is not None:
+            self._telemetry.payments_moved(failed)

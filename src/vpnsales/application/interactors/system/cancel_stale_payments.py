@@ -11,6 +11,7 @@ from vpnsales.application.policy import ShopPolicy
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.outbox import Outbox, OutboxKind, OutboxMessage
 from vpnsales.application.ports.repositories import PaymentRepository, PromoCodeRepository
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.notifications import Intent, IntentKind
 from vpnsales.domain.payment import Payment, PaymentProvider
@@ -43,8 +44,10 @@ class CancelStalePayments:
         outbox: Outbox,
         clock: Clock,
         policy: ShopPolicy,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._payments = payments
         self._promos = promos
         self._outbox = outbox
@@ -92,6 +95,7 @@ class CancelStalePayments:
             await self._payments.save_all(changed)
             await self._outbox.add_all(messages)
             await self._uow.commit()
+            self._telemetry.payments_moved(*changed)
             if len(batch) < size:
                 break
         return CancelStaleResult(expired=expired, promos_released=released)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vpnsales.application.common import receipt_key
 from vpnsales.application.interactors.system._support import intent_from_payload
+from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.notifier import (
     AccessCard,
     DeliveryOutcome,
     Notifier,
     Recipient,
 )
-from vpnsales.application.ports.outbox import OutboxMessage
+from vpnsales.application.ports.outbox import Outbox, OutboxMessage, Withdrawal
 from vpnsales.application.ports.repositories import (
     AccessRepository,
     CustomerRepository,
@@ -20,6 +23,7 @@ from vpnsales.application.ports.repositories import (
 )
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.application.ports.worker import PermanentFailure, TransientFailure
+from vpnsales.domain.access import Access, DesiredState
 from vpnsales.domain.notifications import Intent, IntentKind
 
 _WITH_CARD = frozenset({IntentKind.ACCESS_READY, IntentKind.REACTIVATED})
@@ -37,7 +41,11 @@ class DeliverNotificationCommand:
 class DeliverNotification:
     """Renders nothing itself: resolves the recipient (and the access card for
     ``access_ready``/``reactivated``), then hands the intent to the notifier.
-    ``FAILED`` → ``TransientFailure`` (retried); ``BLOCKED`` is final."""
+    ``FAILED`` → ``TransientFailure`` (retried); ``BLOCKED`` is final.
+
+    The ``access_ready`` card withdraws its purchase's deferred "payment received" (the
+    card says it all); if that receipt is being sent right now, the card waits for it
+    (``TransientFailure``, retried shortly), so the receipt never comes after the card."""
 
     def __init__(
         self,
@@ -48,8 +56,12 @@ class DeliverNotification:
         accesses: AccessRepository,
         tariffs: TariffRepository,
         notifier: Notifier,
+        outbox: Outbox,
+        clock: Clock,
     ) -> None:
         self._uow = uow
+        self._outbox = outbox
+        self._clock = clock
         self._customers = customers
         self._subscriptions = subscriptions
         self._accesses = accesses
@@ -67,8 +79,7 @@ class DeliverNotification:
         if intent.kind in _WITH_CARD and intent.subscription_id is not None:
             subscription = await self._subscriptions.get(intent.subscription_id)
             if subscription is not None:
-                accesses = await self._accesses.for_subscription(subscription.id)
-                url = next((a.subscription_url for a in accesses if a.subscription_url), None)
+                url = _link(await self._accesses.for_subscription(subscription.id), intent)
                 tariff = await self._tariffs.get(subscription.tariff_id)
                 if url:
                     card = AccessCard(
@@ -76,8 +87,24 @@ class DeliverNotification:
                         tariff_name=tariff.name(customer.language) if tariff else "",
                         expires_at_iso=subscription.expires_at.isoformat(),
                     )
+        if intent.kind is IntentKind.ACCESS_READY and intent.subscription_id is not None:
+            key = receipt_key(intent.subscription_id)
+            if await self._outbox.withdraw(key, self._clock.now()) is Withdrawal.RUNNING:
+                await self._uow.rollback()
+                raise TransientFailure("the payment receipt is being sent: the card follows")
         await self._uow.commit()
         outcome = await self._notifier.notify(recipient, intent, card=card)
         if outcome is DeliveryOutcome.FAILED:
             raise TransientFailure(f"notification {intent.kind} not delivered")
         return outcome
+
+
+def _link(accesses: Sequence[Access], intent: Intent) -> str | None:
+    """The link the card shows: of the access it is about, else of an access that is
+    kept (not one being deleted after a move to another panel)."""
+    if intent.access_id is not None:
+        named = next((a for a in accesses if a.id == intent.access_id), None)
+        if named is not None and named.subscription_url:
+            return named.subscription_url
+    kept = [a for a in accesses if a.desired is not DesiredState.DELETED and a.subscription_url]
+    return kept[0].subscription_url if kept else None

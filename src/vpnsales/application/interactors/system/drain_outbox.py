@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from vpnsales.application.interactors.system.execute_outbox_message import (
     ExecuteOutboxMessage,
@@ -28,6 +29,10 @@ class DrainResult:
     done: int = 0
     retried: int = 0
     dead: int = 0
+    next_due: datetime | None = None
+    """After a drain that did something: when the next pending message falls due (a
+    deferred notification, a retry's backoff; past if one fell due meanwhile), for the
+    worker's wake-up."""
 
     @property
     def failed(self) -> int:
@@ -66,9 +71,11 @@ class DrainOutbox:
                 counts[outcome] += 1
             if not messages:  # keep going: executing may have queued follow-ups
                 break
+        next_due = await self._consumer.next_due(self._clock.now()) if claimed else None
         return DrainResult(
             claimed=claimed,
             done=counts[ExecutionOutcome.DONE],
             retried=counts[ExecutionOutcome.RETRY],
             dead=counts[ExecutionOutcome.DEAD],
+            next_due=next_due,
         )

@@ -13,6 +13,7 @@ from vpnsales.application.ports.broadcast import (
 )
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.notifier import DeliveryOutcome
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.domain.ids import BroadcastId
 
@@ -56,8 +57,10 @@ class ProcessBroadcast:
         broadcasts: BroadcastRepository,
         sender: BroadcastSender,
         clock: Clock,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._broadcasts = broadcasts
         self._sender = sender
         self._clock = clock
@@ -82,9 +85,13 @@ class ProcessBroadcast:
             broadcast = await self._broadcasts.get(broadcast_id)
             if broadcast is None or broadcast.status is not BroadcastStatus.RUNNING:
                 await self._uow.commit()
+                self._telemetry.broadcast_progress(broadcast_id, None)
                 if broadcast is not None and broadcast.status is BroadcastStatus.CANCELLED:
                     totals["cancelled"] += 1
                 return
+            if batches == 1:  # where it stands, once per run; deliveries count on from it
+                progress = await self._broadcasts.progress(broadcast_id)
+                self._telemetry.broadcast_progress(broadcast_id, progress)
             claimed = await self._broadcasts.claim(
                 broadcast_id, self._clock.now(), limit=command.batch, lease=command.lease
             )
@@ -100,15 +107,18 @@ class ProcessBroadcast:
                     outcome = DeliveryOutcome.FAILED
                 await self._broadcasts.mark(broadcast_id, delivery.customer_id, _STATUS[outcome])
                 await self._uow.commit()
+                self._telemetry.broadcast_delivered(broadcast_id, _STATUS[outcome])
                 totals[_STATUS[outcome].value] += 1
 
     async def _finish_if_complete(self, broadcast_id: BroadcastId, totals: dict[str, int]) -> None:
         progress = await self._broadcasts.progress(broadcast_id)
         if progress.pending:
             await self._uow.commit()  # others hold leases; they (or a later tick) finish it
+            self._telemetry.broadcast_progress(broadcast_id, progress)
             return
         broadcast = await self._broadcasts.get(broadcast_id, for_update=True)
         if broadcast is not None and broadcast.finish(self._clock.now()):
             await self._broadcasts.save(broadcast)
             totals["finished"] += 1
         await self._uow.commit()
+        self._telemetry.broadcast_progress(broadcast_id, None)

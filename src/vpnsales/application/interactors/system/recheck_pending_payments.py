@@ -15,6 +15,7 @@ from vpnsales.application.ports.payments import (
     ProviderStatus,
 )
 from vpnsales.application.ports.repositories import PaymentRepository, PromoCodeRepository
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.application.ports.worker import PaymentConfirmer, PaymentGateways
 from vpnsales.domain.errors import DomainError
@@ -54,8 +55,10 @@ class RecheckPendingPayments:
         confirmer: PaymentConfirmer,
         clock: Clock,
         policy: ShopPolicy,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._payments = payments
         self._promos = promos
         self._outbox = outbox
@@ -119,4 +122,6 @@ class RecheckPendingPayments:
                 now,
             )
         await self._uow.commit()
+        if changed:
+            self._telemetry.payments_moved(payment)
         return changed

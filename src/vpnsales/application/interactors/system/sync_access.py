@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
-from vpnsales.application.common import enqueue_notify, enqueue_sync
+from vpnsales.application.common import enqueue_sync, notify_message, receipt_key
 from vpnsales.application.interactors.system._support import (
     absent,
     account_spec,
@@ -26,6 +27,7 @@ from vpnsales.application.ports.repositories import (
     CustomerRepository,
     SubscriptionRepository,
 )
+from vpnsales.application.ports.telemetry import NO_TELEMETRY, Telemetry
 from vpnsales.application.ports.uow import UnitOfWork
 from vpnsales.application.ports.worker import PermanentFailure
 from vpnsales.domain.access import AccessPhase, DesiredState, Observed
@@ -38,6 +40,8 @@ class SyncAccessCommand:
     access_id: AccessId
     version: int | None = None
     """The version the request was made for (informational: we converge to the latest)."""
+    paid_at: datetime | None = None
+    """When the payment that asked for this sync succeeded (time-to-access telemetry)."""
 
     @classmethod
     def from_message(cls, message: OutboxMessage) -> SyncAccessCommand:
@@ -45,7 +49,19 @@ class SyncAccessCommand:
         return cls(
             access_id=AccessId(payload_uuid(message, "access_id")),
             version=None if version is None else int(version),
+            paid_at=_paid_at(message.payload.get("paid_at")),
         )
+
+
+def _paid_at(value: object) -> datetime | None:
+    """Telemetry only: a missing or unreadable value is no reason to fail a sync."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 class SyncOutcome(StrEnum):
@@ -78,8 +94,10 @@ class SyncAccess:
         outbox: Outbox,
         panels: PanelRegistry,
         clock: Clock,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._accesses = accesses
         self._subscriptions = subscriptions
         self._customers = customers
@@ -126,7 +144,7 @@ class SyncAccess:
         except PanelError as exc:
             await self._fail(access.id, str(exc))
             raise
-        return await self._record(access.id, version, state, observed)
+        return await self._record(access.id, version, state, observed, command.paid_at)
 
     async def _record(
         self,
@@ -134,6 +152,7 @@ class SyncAccess:
         version: int,
         state: AccountState | None,
         observed: Observed,
+        paid_at: datetime | None,
     ) -> SyncAccessResult:
         access = await self._accesses.get(access_id, for_update=True)
         if access is None:
@@ -151,15 +170,22 @@ class SyncAccess:
             # already have finished before our (older) panel calls landed: converge once
             # more at a new version so the panel never keeps the older state.
             access.request_sync()
-            await enqueue_sync(self._outbox, access, self._clock.now())
+            await enqueue_sync(self._outbox, access, self._clock.now(), paid_at=paid_at)
         await self._accesses.save(access)
         if synced and first_time and access.is_ready:
-            await enqueue_notify(
-                self._outbox,
-                access_ready(access.customer_id, access.subscription_id),
-                self._clock.now(),
+            now = self._clock.now()
+            card = notify_message(
+                access_ready(access.customer_id, access.subscription_id, access.id), now
             )
+            # owed since the payment: claimed ahead of work queued after it (the drain
+            # takes the oldest due first), so a backlog is not waited out twice
+            await self._outbox.add(replace(card, due_at=min(now, paid_at or now)))
+            # the card is on its way: a purchase's deferred "payment received" not sent
+            # yet is not needed any more (the card's delivery checks again)
+            await self._outbox.withdraw(receipt_key(access.subscription_id), now)
         await self._uow.commit()
+        if synced and paid_at is not None and access.is_ready:
+            self._telemetry.access_ready(self._clock.now() - paid_at)
         return SyncAccessResult(
             outcome=SyncOutcome.SYNCED if synced else SyncOutcome.STALE, ready=access.is_ready
         )

@@ -8,12 +8,16 @@ update costs a dict lookup, never a database round trip. An admin added with
 
 The filter is only the front door (non-admins fall through to the other routers, as if
 no admin panel existed); every action's permission is checked again by its interactor.
+A non-admin knocking on it (an admin command, or an admin button: forged, or kept from
+before a demotion) is a security event, ``admin_access_refused``; other updates of
+customers are not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,11 +28,18 @@ from dishka import AsyncContainer
 
 from vpnsales.application.interactors.admin.add_admin import AddAdmin, AddAdminCommand
 from vpnsales.application.ports.admin import AdminRepository, AdminRole
+from vpnsales.entrypoints.logs import security_event
+from vpnsales.entrypoints.metrics import Metrics
 
 logger = logging.getLogger("vpnsales.bot.admin")
 
 ROLE_KEY = "admin_role"
 """Handler data: the ``AdminRole`` of the admin pressing the button."""
+
+ADMIN_COMMANDS = frozenset({"admin", "find"})
+ADMIN_CALLBACK_PREFIX = "adm"
+"""Every admin callback's prefix starts with it (``admin.callbacks``)."""
+_COMMAND = re.compile(r"/(\w+)(?:@\w+)?(?:\s|$)")
 
 
 class AdminRoster:
@@ -97,6 +108,7 @@ class IsAdmin(Filter):
         event: TelegramObject,
         event_from_user: User | None = None,
         dishka_container: AsyncContainer | None = None,
+        metrics: Metrics | None = None,
         **_: Any,
     ) -> bool | dict[str, Any]:
         if event_from_user is None or event_from_user.is_bot or dishka_container is None:
@@ -108,8 +120,31 @@ class IsAdmin(Filter):
         roster = await dishka_container.get(AdminRoster)
         role = await roster.role(event_from_user.id)
         if role is None:
+            entry = admin_entry(event)
+            if entry is not None:
+                refuse_admin(metrics, event_from_user.id, entry)
             return False
         return {ROLE_KEY: role}
 
 
-__all__ = ["ROLE_KEY", "AdminRoster", "IsAdmin"]
+def admin_entry(event: TelegramObject) -> str | None:
+    """``"command"`` or ``"button"`` when ``event`` asks for the admin panel."""
+    if isinstance(event, CallbackQuery):
+        data = event.data
+        return "button" if data and data.startswith(ADMIN_CALLBACK_PREFIX) else None
+    if isinstance(event, Message):
+        match = _COMMAND.match(event.text or "")
+        if match is not None and match.group(1).lower() in ADMIN_COMMANDS:
+            return "command"
+    return None
+
+
+def refuse_admin(metrics: Metrics | None, telegram_id: int, reason: str) -> None:
+    """Log (on the security stream) and count a refused admin access."""
+    if metrics is not None:
+        metrics.security_event("admin_access_refused", user_id=telegram_id, reason=reason)
+    else:
+        security_event("admin_access_refused", user_id=telegram_id, reason=reason)
+
+
+__all__ = ["ROLE_KEY", "AdminRoster", "IsAdmin", "admin_entry", "refuse_admin"]

@@ -112,7 +112,7 @@ from vpnsales.domain.errors import DomainError, InvalidValue, NotFound, Permissi
 from vpnsales.domain.ids import BroadcastId, PaymentId, TariffId
 from vpnsales.domain.promo import PromoKind
 from vpnsales.entrypoints.bot.admin import presenters as p
-from vpnsales.entrypoints.bot.admin.access import IsAdmin
+from vpnsales.entrypoints.bot.admin.access import IsAdmin, refuse_admin
 from vpnsales.entrypoints.bot.admin.callbacks import (
     AdmBroadcast,
     AdmCustomer,
@@ -152,6 +152,7 @@ from vpnsales.entrypoints.bot.admin.states import (
     TariffForm,
 )
 from vpnsales.entrypoints.bot.callbacks import parse_short_id, short_id
+from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.keyboards import button, markup
 from vpnsales.entrypoints.bot.middlewares.errors import plain
 from vpnsales.entrypoints.bot.middlewares.gates import MaintenanceGate
@@ -190,6 +191,8 @@ class AdminErrors(BaseMiddleware):
             t: Translator = data["t"]
             logger.info("admin action refused: %s", exc)
             if isinstance(exc, PermissionDenied):
+                user = data.get("event_from_user")
+                refuse_admin(data.get("metrics"), user.id if user else 0, "permission")
                 text = t("adm-denied")
             elif isinstance(exc, NotFound):
                 text = t("adm-not-found", what=str(exc))
@@ -868,13 +871,14 @@ def build_admin_router() -> Router:
     msg, cb = router.message.register, router.callback_query.register
     msg(open_admin, Command("admin"))
     msg(find_command, Command("find"))
-    msg(tariff_create, TariffForm.create, F.text)
-    msg(tariff_edit, TariffForm.edit, F.text)
-    msg(promo_create, PromoForm.create, F.text)
-    msg(find_customer, CustomerForm.find, F.text)
-    msg(customer_value, CustomerForm.value, F.text)
-    msg(broadcast_text, BroadcastForm.text, F.text | F.photo)
-    msg(broadcast_button, BroadcastForm.button, F.text)
+    text = Magic(F.text)
+    msg(tariff_create, StateFilter(TariffForm.create), text)
+    msg(tariff_edit, StateFilter(TariffForm.edit), text)
+    msg(promo_create, StateFilter(PromoForm.create), text)
+    msg(find_customer, StateFilter(CustomerForm.find), text)
+    msg(customer_value, StateFilter(CustomerForm.value), text)
+    msg(broadcast_text, StateFilter(BroadcastForm.text), Magic(F.text | F.photo))
+    msg(broadcast_button, StateFilter(BroadcastForm.button), text)
 
     nav = AdmNav.filter
     cb(open_menu, nav(F.to.in_({Screen.MENU, Screen.CANCEL})))

@@ -1,10 +1,12 @@
 """Update-level middlewares, in the order ``build_dispatcher`` installs them:
-logging → error translation → throttling → customer context → gates."""
+logging → error translation → metrics → throttling (+ the FSM state, see ``fsm``) → FSM →
+customer context → gates."""
 
 from vpnsales.entrypoints.bot.middlewares.context import CustomerContextMiddleware
 from vpnsales.entrypoints.bot.middlewares.errors import ErrorTranslationMiddleware, tell
 from vpnsales.entrypoints.bot.middlewares.gates import BannedGate, FlagSource, MaintenanceGate
 from vpnsales.entrypoints.bot.middlewares.logging import UpdateLoggingMiddleware
+from vpnsales.entrypoints.bot.middlewares.metrics import UpdateMetricsMiddleware
 from vpnsales.entrypoints.bot.middlewares.throttling import ThrottlingMiddleware
 
 __all__ = [
@@ -15,5 +17,6 @@ __all__ = [
     "MaintenanceGate",
     "ThrottlingMiddleware",
     "UpdateLoggingMiddleware",
+    "UpdateMetricsMiddleware",
     "tell",
 ]

@@ -19,6 +19,7 @@ from aiogram.types import TelegramObject, Update, User
 from vpnsales.adapters.telegram.i18n import I18n, Translator
 from vpnsales.domain.customer import Language
 from vpnsales.domain.errors import DomainError
+from vpnsales.entrypoints.bot.storage import StateUnavailable
 from vpnsales.entrypoints.logs import log_context
 
 logger = logging.getLogger("vpnsales.bot.errors")
@@ -81,6 +82,11 @@ class ErrorTranslationMiddleware(BaseMiddleware):
         except DomainError as exc:
             logger.info("domain error %s: %s", exc.code, exc)
             await tell(event, translator_for(self._i18n, data).error(exc))
+            return None
+        except StateUnavailable as exc:  # Redis is down: the step can't be remembered
+            logger.info("state unavailable in update %s: %s", event.update_id, exc)
+            t = translator_for(self._i18n, data)
+            await tell(event, t("temporarily-unavailable"))
             return None
         except Exception as exc:
             return await self._unexpected(event, data, exc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, LabeledPrice, Message
 from dishka.integrations.aiogram import FromDishka
@@ -49,6 +50,7 @@ from vpnsales.domain.payment import PaymentProvider, PaymentStatus
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.bot.callbacks import Method, Nav, Order, Purpose, Screen, Step
 from vpnsales.entrypoints.bot.config import BotConfig
+from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.keyboards import back_to_menu, button, markup, nav
 from vpnsales.entrypoints.bot.presenters import (
     View,
@@ -89,9 +91,14 @@ def quote_provider(config: BotConfig) -> PaymentProvider:
 
 
 async def open_catalog(
-    query: CallbackQuery, t: Translator, tariffs: FromDishka[ListTariffs]
+    query: CallbackQuery,
+    t: Translator,
+    customer: CustomerView | None,
+    tariffs: FromDishka[ListTariffs],
 ) -> None:
-    views = await tariffs(ListTariffsQuery(telegram_id=sender_id(query), language=t.language))
+    views = await tariffs(
+        ListTariffsQuery(telegram_id=sender_id(query), language=t.language, customer=customer)
+    )
     await show(query, catalog(t, views))
 
 
@@ -100,11 +107,17 @@ async def open_tariff(
     callback_data: Order,
     t: Translator,
     config: BotConfig,
+    customer: CustomerView | None,
     tariffs: FromDishka[GetTariff],
 ) -> None:
     order_subscription(callback_data)  # validates the id before any query
     tariff = await tariffs(
-        GetTariffQuery(code=callback_data.code, telegram_id=sender_id(query), language=t.language)
+        GetTariffQuery(
+            code=callback_data.code,
+            telegram_id=sender_id(query),
+            language=t.language,
+            customer=customer,
+        )
     )
     view = tariff_card(
         t,
@@ -130,7 +143,9 @@ async def methods_view(
         raise SubscriptionNotFound("no period chosen")
     promo: str | None = (await state.get_data()).get(PROMO_KEY)
     tariff = await tariffs(
-        GetTariffQuery(code=order.code, telegram_id=telegram_id, language=t.language)
+        GetTariffQuery(
+            code=order.code, telegram_id=telegram_id, language=t.language, customer=customer
+        )
     )
     query = QuotePriceQuery(
         telegram_id=telegram_id,
@@ -357,6 +372,6 @@ def build() -> Router:
     router.callback_query.register(choose_method, Order.filter(F.step == Step.METHODS))
     router.callback_query.register(ask_promo, Order.filter(F.step == Step.PROMO))
     router.callback_query.register(drop_promo, Order.filter(F.step == Step.DROP_PROMO))
-    router.message.register(promo_for_order, PromoEntry.checkout, F.text)
+    router.message.register(promo_for_order, StateFilter(PromoEntry.checkout), Magic(F.text))
     router.callback_query.register(pay, Order.filter(F.step == Step.PAY))
     return router

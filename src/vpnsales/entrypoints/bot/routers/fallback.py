@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from vpnsales.adapters.telegram.i18n import Translator
+from vpnsales.entrypoints.bot.filters import PrivateChat
 from vpnsales.entrypoints.bot.presenters import unknown_input
 from vpnsales.entrypoints.bot.routers._common import show
 
@@ -20,6 +21,6 @@ async def unknown_button(query: CallbackQuery, t: Translator) -> None:
 
 def build() -> Router:
     router = Router(name="fallback")
-    router.message.register(unknown_message, F.chat.type == "private")
+    router.message.register(unknown_message, PrivateChat())
     router.callback_query.register(unknown_button)
     return router

@@ -18,6 +18,7 @@ from vpnsales.domain.ids import TelegramId
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.bot.callbacks import Nav, Screen
 from vpnsales.entrypoints.bot.config import BotConfig
+from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.presenters import View, main_menu
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
 
@@ -35,7 +36,9 @@ async def menu_view(
     """The menu from the cached summary (no round trip while it is fresh)."""
     cached = directory.subscriptions(telegram_id) if customer is not None else None
     if cached is None and customer is not None:
-        result = await subscriptions(MySubscriptionsQuery(telegram_id=telegram_id, live=False))
+        result = await subscriptions(
+            MySubscriptionsQuery(telegram_id=telegram_id, live=False, customer=customer)
+        )
         cached = result.subscriptions
         directory.remember_subscriptions(telegram_id, cached)
     return main_menu(t, customer, cached or (), config, clock.now())
@@ -90,5 +93,5 @@ async def menu_command(
 def build() -> Router:
     router = Router(name="menu")
     router.callback_query.register(open_menu, Nav.filter(F.to.in_({Screen.MENU, Screen.CANCEL})))
-    router.message.register(menu_command, F.text.in_({"/menu"}))
+    router.message.register(menu_command, Magic(F.text == "/menu"))
     return router

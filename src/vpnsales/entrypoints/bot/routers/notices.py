@@ -11,14 +11,20 @@ from dishka.integrations.aiogram import FromDishka
 from vpnsales.adapters.telegram.i18n import Translator
 from vpnsales.adapters.telegram.notifier import NoticeAction, NoticeCallback
 from vpnsales.application.interactors.customer.list_tariffs import ListTariffs, ListTariffsQuery
+from vpnsales.application.ports.readers import CustomerView
 from vpnsales.entrypoints.bot.presenters import catalog
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
 
 
 async def order_again(
-    query: CallbackQuery, t: Translator, tariffs: FromDishka[ListTariffs]
+    query: CallbackQuery,
+    t: Translator,
+    customer: CustomerView | None,
+    tariffs: FromDishka[ListTariffs],
 ) -> None:
-    views = await tariffs(ListTariffsQuery(telegram_id=sender_id(query), language=t.language))
+    views = await tariffs(
+        ListTariffsQuery(telegram_id=sender_id(query), language=t.language, customer=customer)
+    )
     await show(query, catalog(t, views), edit=False)
 
 

@@ -31,6 +31,7 @@ from vpnsales.domain.ids import PaymentId, TelegramId
 from vpnsales.domain.money import Currency, Money
 from vpnsales.domain.payment import PaymentProvider
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
+from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.middlewares.errors import plain
 
 logger = logging.getLogger("vpnsales.bot.payments")
@@ -132,6 +133,6 @@ async def refunded_payment(
 def build() -> Router:
     router = Router(name="payments")
     router.pre_checkout_query.register(pre_checkout)
-    router.message.register(successful_payment, F.successful_payment)
-    router.message.register(refunded_payment, F.refunded_payment)
+    router.message.register(successful_payment, Magic(F.successful_payment))
+    router.message.register(refunded_payment, Magic(F.refunded_payment))
     return router

@@ -4,6 +4,7 @@ and the customer may try again or cancel."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from dishka.integrations.aiogram import FromDishka
@@ -17,6 +18,7 @@ from vpnsales.application.interactors.customer.redeem_promo_code import (
 from vpnsales.domain.errors import DomainError
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.bot.callbacks import Nav, Screen
+from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.presenters import promo_prompt, promo_redeemed, promo_retry
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
 from vpnsales.entrypoints.bot.states import PROMO_KEY, PromoEntry
@@ -52,5 +54,5 @@ async def redeem_code(
 def build() -> Router:
     router = Router(name="promo")
     router.callback_query.register(ask_code, Nav.filter(F.to == Screen.PROMO))
-    router.message.register(redeem_code, PromoEntry.redeem, F.text)
+    router.message.register(redeem_code, StateFilter(PromoEntry.redeem), Magic(F.text))
     return router

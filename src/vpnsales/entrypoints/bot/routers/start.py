@@ -28,6 +28,7 @@ from vpnsales.domain.ids import TelegramId
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.bot.callbacks import Purpose
 from vpnsales.entrypoints.bot.config import BotConfig
+from vpnsales.entrypoints.bot.filters import PrivateChat
 from vpnsales.entrypoints.bot.presenters import promo_redeemed, tariff_card, welcome
 from vpnsales.entrypoints.bot.routers._common import show
 from vpnsales.entrypoints.bot.routers.menu import menu_view
@@ -78,10 +79,14 @@ async def start_tariff(
     register: FromDishka[RegisterCustomer],
     tariffs: FromDishka[GetTariff],
 ) -> None:
-    user, _, t = await _register(message, register, directory, i18n, state, raw_state, command.args)
+    user, customer, t = await _register(
+        message, register, directory, i18n, state, raw_state, command.args
+    )
     code = (command.args or "")[len(TARIFF_PREFIX) :]
     tariff = await tariffs(
-        GetTariffQuery(code=code, telegram_id=TelegramId(user.id), language=t.language)
+        GetTariffQuery(
+            code=code, telegram_id=TelegramId(user.id), language=t.language, customer=customer
+        )
     )
     await show(message, tariff_card(t, tariff, config.base_currency, purpose=Purpose.NEW))
 
@@ -127,8 +132,11 @@ async def start(
         _, customer, t = await _register(
             message, register, directory, i18n, state, raw_state, command.args
         )
-    elif raw_state is not None:
-        await state.set_state(None)
+    else:
+        # /start is where a customer checks their status: never from a stale cache
+        customer = await directory.refresh(user.id)
+        if raw_state is not None:
+            await state.set_state(None)
     view = await menu_view(
         TelegramId(user.id),
         t,
@@ -143,7 +151,7 @@ async def start(
 
 def build() -> Router:
     router = Router(name="start")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
     router.message.register(
         start_tariff, CommandStart(deep_link=True, magic=F.args.startswith(TARIFF_PREFIX))
     )

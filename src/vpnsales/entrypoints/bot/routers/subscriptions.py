@@ -23,7 +23,7 @@ from vpnsales.application.interactors.customer.reset_access_link import (
     ResetAccessLinkCommand,
 )
 from vpnsales.application.ports.clock import Clock
-from vpnsales.application.ports.readers import SubscriptionView
+from vpnsales.application.ports.readers import CustomerView, SubscriptionView
 from vpnsales.domain.errors import AccessNotFound, SubscriptionNotFound
 from vpnsales.domain.ids import SubscriptionId, TelegramId
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
@@ -206,13 +206,16 @@ async def renew(
     callback_data: Sub | NoticeCallback,
     t: Translator,
     config: BotConfig,
+    customer: CustomerView | None,
     subscriptions: FromDishka[ListMySubscriptions],
     tariffs: FromDishka[GetTariff],
 ) -> None:
     telegram_id = sender_id(query)
     view, _ = await own(subscriptions, telegram_id, ref(callback_data))
     tariff = await tariffs(
-        GetTariffQuery(code=view.tariff_code, telegram_id=telegram_id, language=t.language)
+        GetTariffQuery(
+            code=view.tariff_code, telegram_id=telegram_id, language=t.language, customer=customer
+        )
     )
     sid = short_id(view.subscription_id)
     card = tariff_card(t, tariff, config.base_currency, purpose=Purpose.RENEWAL, sub=sid)
@@ -223,12 +226,15 @@ async def change_plan(
     query: CallbackQuery,
     callback_data: Sub | NoticeCallback,
     t: Translator,
+    customer: CustomerView | None,
     subscriptions: FromDishka[ListMySubscriptions],
     tariffs: FromDishka[ListTariffs],
 ) -> None:
     telegram_id = sender_id(query)
     view, _ = await own(subscriptions, telegram_id, ref(callback_data))
-    views = await tariffs(ListTariffsQuery(telegram_id=telegram_id, language=t.language))
+    views = await tariffs(
+        ListTariffsQuery(telegram_id=telegram_id, language=t.language, customer=customer)
+    )
     listing = catalog(
         t,
         views,

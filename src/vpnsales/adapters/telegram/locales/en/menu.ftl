@@ -41,6 +41,7 @@ maintenance = 🛠 The bot is down for maintenance. We'll be back shortly. Your 
 throttled = ⏳ That was a bit too fast. Please wait a second and try again.
 banned = 🚫 Access to this bot is restricted. If you think this is a mistake, please contact support.
 error-generic = ⚠️ Something went wrong (ID: <code>{ $id }</code>). Please try again in a minute. If it happens again, write to support and mention this ID.
+temporarily-unavailable = ⏳ This is temporarily unavailable. Please try again in a minute.
 action-cancelled = Cancelled.
 loading = ⏳ Just a moment…
 unknown-input = I didn't understand that. Please use the buttons below.

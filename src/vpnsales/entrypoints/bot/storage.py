@@ -1,0 +1,226 @@
+"""FSM storage that degrades instead of failing while Redis is unreachable.
+
+aiogram reads the FSM state of every update before any of our middlewares run, so a
+plain ``RedisStorage`` turns a Redis outage into "the bot says nothing at all".
+:class:`FailSoftStorage` wraps the real storage:
+
+* reads answer "no state, no data": /start, the menu and every button keep working;
+  a customer who was typing into a step (a promo code, a support message) gets the
+  bot's usual "use the buttons" hint instead;
+* writes that *clear* something (``set_state(None)``, data set to nothing) are dropped
+  and remembered, and replayed on the key's next successful read, so an old step does
+  not come back once Redis does;
+* writes that store what the next step needs (entering a state, remembering a promo
+  code) raise :class:`StateUnavailable`: the error middleware answers a short
+  "temporarily unavailable, try again in a minute" instead of a prompt whose answer
+  the bot could not follow.
+
+Each call has a time limit (a Redis that drops packets must not hang the update). Errors
+are logged once, then at most every ``warn_every`` seconds with a count, and once more
+when the storage answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("vpnsales.bot.storage")
+
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+MAX_PENDING_CLEARS = 10_000
+"""Keys whose clearing waits for Redis; beyond this the oldest are forgotten."""
+
+
+class StateUnavailable(Exception):
+    """The FSM storage cannot keep what the next step of a conversation needs."""
+
+
+@dataclass(slots=True)
+class _PendingClear:
+    state: bool = False
+    data: bool = False
+    """All data cleared (``set_data({})``)."""
+    keys: set[str] = field(default_factory=set)
+    """Data keys set to ``None``."""
+
+
+def _clears(data: Mapping[str, Any]) -> bool:
+    return all(value is None for value in data.values())
+
+
+class FailSoftStorage(BaseStorage):
+    def __init__(
+        self,
+        inner: BaseStorage,
+        *,
+        timeout: float = 2.0,
+        warn_every: float = 60.0,
+        errors: tuple[type[BaseException], ...] = STORAGE_ERRORS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self._timeout = timeout
+        self._warn_every = warn_every
+        self._errors = errors
+        self._clock = clock
+        self._pending: dict[StorageKey, _PendingClear] = {}
+        self._failing = False
+        self._failures = 0
+        self._warned_at: float | None = None
+
+    # -- reads: "nothing stored" when the storage is down --------------------------------
+    async def get_state(self, key: StorageKey) -> str | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._replay(key)
+                state = await self.inner.get_state(key)
+        except self._errors as exc:
+            self._failed("read a state", exc)
+            return None
+        self._ok()
+        return state
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._replay(key)
+                data = await self.inner.get_data(key)
+        except self._errors as exc:
+            self._failed("read data", exc)
+            return {}
+        self._ok()
+        return data
+
+    # -- writes: clearing is deferred, storing refuses -----------------------------------
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._replay(key)
+                await self.inner.set_state(key, state)
+        except self._errors as exc:
+            self._failed("write a state", exc)
+            if state is not None:
+                raise StateUnavailable(f"cannot store state {state}") from exc
+            self._remember(key).state = True
+            return
+        self._ok()
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._replay(key)
+                await self.inner.set_data(key, data)
+        except self._errors as exc:
+            self._failed("write data", exc)
+            if not _clears(data):
+                raise StateUnavailable("cannot store data") from exc
+            pending = self._remember(key)
+            if data:
+                pending.keys.update(data)
+            else:
+                pending.data, pending.keys = True, set()
+            return
+        self._ok()
+
+    async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._replay(key)
+                merged = await self.inner.update_data(key, data)
+        except self._errors as exc:
+            self._failed("update data", exc)
+            if not _clears(data):
+                raise StateUnavailable("cannot store data") from exc
+            pending = self._remember(key)
+            if not pending.data:
+                pending.keys.update(data)
+            return dict(data)
+        self._ok()
+        return merged
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    # -- a state read elsewhere (the throttle's script, see middlewares/fsm.py) ----------
+    def direct_state_key(self, key: StorageKey) -> str | None:
+        """The Redis key holding ``key``'s state when reading it directly is the same as
+        :meth:`get_state`: the inner storage is a ``RedisStorage`` and no clearing waits
+        to be replayed for ``key``. Otherwise ``None``."""
+        inner = self.inner
+        if not isinstance(inner, RedisStorage) or key in self._pending:
+            return None
+        return inner.key_builder.build(key, "state")
+
+    def read_directly(self, raw: Any) -> str | None:
+        """The state read at :meth:`direct_state_key` (``GET``'s reply) as
+        :meth:`get_state` returns it; the storage answered."""
+        self._ok()
+        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def _remember(self, key: StorageKey) -> _PendingClear:
+        pending = self._pending.get(key)
+        if pending is None:
+            if len(self._pending) >= MAX_PENDING_CLEARS:
+                self._pending.pop(next(iter(self._pending)))
+            pending = self._pending[key] = _PendingClear()
+        return pending
+
+    async def _replay(self, key: StorageKey) -> None:
+        """Apply the clearing this key missed while the storage was down."""
+        pending = self._pending.get(key)
+        if pending is None:
+            return
+        if pending.state:
+            await self.inner.set_state(key, None)
+            pending.state = False
+        if pending.data:
+            await self.inner.set_data(key, {})
+        elif pending.keys:
+            await self.inner.update_data(key, dict.fromkeys(pending.keys))
+        self._pending.pop(key, None)
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        self._failures += 1
+        now = self._clock()
+        if self._warned_at is not None and now - self._warned_at < self._warn_every:
+            return
+        described = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self._failing:
+            logger.warning(
+                "FSM storage still unavailable: %d failed calls in the last %.0f s (%s)",
+                self._failures,
+                now - (self._warned_at or now),
+                described,
+            )
+        else:
+            logger.warning(
+                "FSM storage unavailable (could not %s): %s; serving without FSM state",
+                what,
+                described,
+            )
+        self._failing = True
+        self._failures = 0
+        self._warned_at = now
+
+    def _ok(self) -> None:
+        if self._failing:
+            self._failing = False
+            self._warned_at = None
+            logger.warning(
+                "FSM storage is available again (%d calls failed since the last warning)",
+                self._failures,
+            )
+            self._failures = 0
+
+
+__all__ = ["FailSoftStorage", "StateUnavailable"]
