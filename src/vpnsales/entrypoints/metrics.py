@@ -177,6 +177,14 @@ class Metrics:
         security_event(kind, **fields)
         self.security_events.labels(kind).inc()
 
+    @staticmethod
+    def report(metrics: Metrics | None, kind: str, **fields: object) -> None:
+        """:meth:`security_event` on ``metrics``; without one, only the log line."""
+        if metrics is not None:
+            metrics.security_event(kind, **fields)
+        else:
+            security_event(kind, **fields)
+
     def render(self) -> bytes:
         """The text exposition format of every metric in this registry."""
         return generate_latest(self.registry)

@@ -25,15 +25,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("vpnsales.bot.storage")
+
+T = TypeVar("T")
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 MAX_PENDING_CLEARS = 10_000
@@ -79,73 +81,60 @@ class FailSoftStorage(BaseStorage):
 
     # -- reads: "nothing stored" when the storage is down --------------------------------
     async def get_state(self, key: StorageKey) -> str | None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._replay(key)
-                state = await self.inner.get_state(key)
-        except self._errors as exc:
-            self._failed("read a state", exc)
-            return None
-        self._ok()
-        return state
+        error, state = await self._attempt(key, "read a state", self.inner.get_state(key))
+        return None if error is not None else state
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._replay(key)
-                data = await self.inner.get_data(key)
-        except self._errors as exc:
-            self._failed("read data", exc)
-            return {}
-        self._ok()
-        return data
+        error, data = await self._attempt(key, "read data", self.inner.get_data(key))
+        return data if error is None and data is not None else {}
 
     # -- writes: clearing is deferred, storing refuses -----------------------------------
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._replay(key)
-                await self.inner.set_state(key, state)
-        except self._errors as exc:
-            self._failed("write a state", exc)
-            if state is not None:
-                raise StateUnavailable(f"cannot store state {state}") from exc
-            self._remember(key).state = True
+        error, _ = await self._attempt(key, "write a state", self.inner.set_state(key, state))
+        if error is None:
             return
-        self._ok()
+        if state is not None:
+            raise StateUnavailable(f"cannot store state {state}") from error
+        self._remember(key).state = True
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._replay(key)
-                await self.inner.set_data(key, data)
-        except self._errors as exc:
-            self._failed("write data", exc)
-            if not _clears(data):
-                raise StateUnavailable("cannot store data") from exc
-            pending = self._remember(key)
-            if data:
-                pending.keys.update(data)
-            else:
-                pending.data, pending.keys = True, set()
+        error, _ = await self._attempt(key, "write data", self.inner.set_data(key, data))
+        if error is None:
             return
-        self._ok()
+        if not _clears(data):
+            raise StateUnavailable("cannot store data") from error
+        pending = self._remember(key)
+        if data:
+            pending.keys.update(data)
+        else:
+            pending.data, pending.keys = True, set()
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        error, merged = await self._attempt(key, "update data", self.inner.update_data(key, data))
+        if error is None and merged is not None:
+            return merged
+        if not _clears(data):
+            raise StateUnavailable("cannot store data") from error
+        pending = self._remember(key)
+        if not pending.data:
+            pending.keys.update(data)
+        return dict(data)
+
+    async def _attempt(
+        self, key: StorageKey, what: str, call: Coroutine[Any, Any, T]
+    ) -> tuple[BaseException | None, T | None]:
+        """Run ``call`` on the inner storage (after the clearing ``key`` missed), within
+        the time limit: ``(None, result)``, or ``(error, None)`` once it is logged."""
         try:
             async with asyncio.timeout(self._timeout):
                 await self._replay(key)
-                merged = await self.inner.update_data(key, data)
+                result = await call
         except self._errors as exc:
-            self._failed("update data", exc)
-            if not _clears(data):
-                raise StateUnavailable("cannot store data") from exc
-            pending = self._remember(key)
-            if not pending.data:
-                pending.keys.update(data)
-            return dict(data)
+            call.close()  # not awaited when the replay failed first
+            self._failed(what, exc)
+            return exc, None
         self._ok()
-        return merged
+        return None, result
 
     async def close(self) -> None:
         await self.inner.close()

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 
+from vpnsales.application.interactors.customer._views import viewer
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.panels import AccountRef, AccountState, PanelRegistry
 from vpnsales.application.ports.readers import (
@@ -57,7 +58,7 @@ class ListMySubscriptions:
         self._timeout = panel_timeout
 
     async def __call__(self, query: MySubscriptionsQuery) -> MySubscriptions:
-        customer = query.customer or await self._customers.by_telegram_id(query.telegram_id)
+        customer = await viewer(self._customers, query.telegram_id, query.customer)
         if customer is None:
             raise CustomerNotFound(str(query.telegram_id))
         views = await self._subscriptions.for_customer(

@@ -28,7 +28,6 @@ from dishka import AsyncContainer
 
 from vpnsales.application.interactors.admin.add_admin import AddAdmin, AddAdminCommand
 from vpnsales.application.ports.admin import AdminRepository, AdminRole
-from vpnsales.entrypoints.logs import security_event
 from vpnsales.entrypoints.metrics import Metrics
 
 logger = logging.getLogger("vpnsales.bot.admin")
@@ -141,10 +140,7 @@ def admin_entry(event: TelegramObject) -> str | None:
 
 def refuse_admin(metrics: Metrics | None, telegram_id: int, reason: str) -> None:
     """Log (on the security stream) and count a refused admin access."""
-    if metrics is not None:
-        metrics.security_event("admin_access_refused", user_id=telegram_id, reason=reason)
-    else:
-        security_event("admin_access_refused", user_id=telegram_id, reason=reason)
+    Metrics.report(metrics, "admin_access_refused", user_id=telegram_id, reason=reason)
 
 
 __all__ = ["ROLE_KEY", "AdminRoster", "IsAdmin", "admin_entry", "refuse_admin"]

@@ -24,7 +24,6 @@ from redis.exceptions import RedisError
 from vpnsales.entrypoints.bot.middlewares._events import is_payment_event
 from vpnsales.entrypoints.bot.middlewares.errors import tell, translator_for
 from vpnsales.entrypoints.bot.middlewares.fsm import StatePrefetch
-from vpnsales.entrypoints.logs import security_event
 from vpnsales.entrypoints.metrics import Metrics
 
 logger = logging.getLogger("vpnsales.bot.throttling")
@@ -96,11 +95,13 @@ class ThrottlingMiddleware(BaseMiddleware):
         return None
 
     def _report(self, user_id: int, event: Update) -> None:
-        fields = {"user_id": user_id, "update_type": event.event_type, "limit": self._limit}
-        if self._metrics is not None:
-            self._metrics.security_event("customer_throttled", **fields)
-        else:
-            security_event("customer_throttled", **fields)
+        Metrics.report(
+            self._metrics,
+            "customer_throttled",
+            user_id=user_id,
+            update_type=event.event_type,
+            limit=self._limit,
+        )
 
 
 async def tell_nothing(event: Update) -> None:
