@@ -10,7 +10,9 @@ What runs, side by side on one asyncio loop:
   mode the dispatcher is mounted on ``/webhooks/telegram`` (and ``setWebhook`` is
   called when ``telegram.webhook_url`` is set); in polling mode it long-polls
   ``getUpdates`` next to the web app, which still receives the payment webhooks.
-  Commits kick the outbox drain through the real taskiq Redis broker.
+  Commits kick the outbox drain through the real taskiq Redis broker. A task of the
+  front listens to the database's customer change feed (``adapters.persistence.changes``)
+  and keeps the bot's ``CustomerDirectory`` current (workers need no such cache).
 * **worker** — ``entrypoints.worker.run_worker``: the real ``RedisStreamBroker``'s
   receiver, with its own container (own connection pool), in this loop; it records into
   the front's ``Metrics``, so the web app's ``/metrics`` shows everything.
@@ -50,6 +52,7 @@ from taskiq import AsyncBroker
 
 from vpnsales.adapters.persistence import create_session_factory
 from vpnsales.adapters.persistence.admin import SqlFlagStore
+from vpnsales.adapters.persistence.changes import CustomerChangeFeed
 from vpnsales.adapters.persistence.readers import SqlCustomerReader, SqlCustomerSummaryReader
 from vpnsales.adapters.tasks import Namespace
 from vpnsales.adapters.telegram.i18n import I18n
@@ -173,6 +176,8 @@ class Front:
     bot: Bot
     dispatcher: Dispatcher
     directory: CustomerDirectory
+    changes: CustomerChangeFeed | None = None
+    """The change feed keeping ``directory`` current (``watch_changes``)."""
 
 
 @asynccontextmanager
@@ -184,11 +189,17 @@ async def front(
     namespace: Namespace | None = None,
     extra_providers: Iterable[Provider] = (),
     directory_ttl: float | None = None,
+    watch_changes: bool = True,
 ) -> AsyncIterator[Front]:
     """The bot/web composition: container with the taskiq kicker, bot, dispatcher.
 
-    ``directory_ttl``: seconds the bot caches a customer's summary (default: the bot's)."""
+    ``directory_ttl``: seconds the bot caches a customer's summary, watched or not
+    (default: the directory's). ``watch_changes``: keep the directory current with the
+    database's change feed (``adapters.persistence.changes``), a task of this block: a
+    warm ``/start`` then costs no SQL. Until the feed is connected, and whenever it is
+    not, the directory falls back to its short TTL."""
     ns = namespace or Namespace()
+    feed_task: asyncio.Task[None] | None = None
     broker = build_broker(settings, redis_url=redis_url, namespace=ns)
     container = build_container(
         settings,
@@ -211,11 +222,16 @@ async def front(
                 customers,
                 ttl=directory_ttl,
                 subscriptions_ttl=directory_ttl,
+                watched_ttl=directory_ttl,
                 summaries=summaries,
             )
             if directory_ttl is not None
             else CustomerDirectory(customers, summaries=summaries)
         )
+        feed: CustomerChangeFeed | None = None
+        if watch_changes:
+            feed = CustomerChangeFeed(database_url, directory)
+            feed_task = asyncio.create_task(feed.run(), name="customer-change-feed")
         dispatcher = build_dispatcher(
             i18n=await container.get(I18n),
             redis=await container.get(Redis),
@@ -229,8 +245,11 @@ async def front(
         attach_container(dispatcher, container)
         bot = await container.get(Bot)
         install_retry(bot)
-        yield Front(settings, container, broker, ns, bot, dispatcher, directory)
+        yield Front(settings, container, broker, ns, bot, dispatcher, directory, feed)
     finally:
+        if feed_task is not None:
+            feed_task.cancel()
+            await asyncio.wait([feed_task])  # it ends cancelled (its failures are logged)
         with contextlib.suppress(Exception):
             await broker.shutdown()
         await container.close()

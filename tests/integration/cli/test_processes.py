@@ -132,6 +132,7 @@ async def test_run_polls_serves_and_stops_gracefully(
         await proc.wait_for("vpnsales is running")
         await proc.wait_for("worker started")
         await proc.wait_for("scheduler started")
+        await proc.wait_for("customer change feed: listening")
         assert await get(f"http://127.0.0.1:{port}/healthz") == 200
         assert await get(f"http://127.0.0.1:{port}/readyz") == 200
 
@@ -160,6 +161,7 @@ async def test_web_registers_its_webhook_and_serves_the_bot(
     )
     async with start(tmp_path, "web", database=pg_database, redis_url=redis_url, **env) as proc:
         await proc.wait_for("telegram webhook registered")
+        await proc.wait_for("customer change feed: listening")
         assert tg.webhook is not None
         assert tg.webhook.url == hook
 
@@ -168,6 +170,23 @@ async def test_web_registers_its_webhook_and_serves_the_bot(
         assert any("Hi, Wendy" in (m.plain_text or "") for m in tg.sent_messages(user.id))
 
         assert await proc.terminate() == 0
+
+
+async def test_bot_polls_watches_changes_and_stops_gracefully(
+    tmp_path: Path, pg_database: ScratchDatabase, redis_url: str, tg: TelegramEmulator
+) -> None:
+    env = telegram_env(tg, "polling")
+    async with start(tmp_path, "bot", database=pg_database, redis_url=redis_url, **env) as proc:
+        await proc.wait_for("bot polling started")
+        await proc.wait_for("customer change feed: listening")
+
+        user = tg.add_user(7303, "Bob", language_code="en")
+        tg.enqueue(tg.command(user, "start"))
+        reply = await tg.wait_for_message(user.id, timeout=30)
+        assert "Hi, Bob" in (reply.plain_text or "")
+
+        assert await proc.terminate() == 0
+    assert "Traceback" not in proc.output()
 
 
 @pytest.mark.parametrize(("command", "started"), [("worker", "worker"), ("scheduler", "scheduler")])
