@@ -205,17 +205,31 @@ class ErrorCounter(logging.Handler):
 
 
 class CountingRedis:
-    """Counts commands sent by one ``Redis`` client (pipelines count as one)."""
+    """Counts commands sent by one ``Redis`` client, each command of a pipeline as one
+    (the throttle pipelines the scripts of concurrent updates)."""
 
     def __init__(self, redis: Redis) -> None:
         self.count = 0
         original: Callable[..., Any] = redis.execute_command
+        original_pipeline: Callable[..., Any] = redis.pipeline
 
         async def execute_command(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return await original(*args, **kwargs)
 
+        def pipeline(*args: Any, **kwargs: Any) -> Any:
+            pipe = original_pipeline(*args, **kwargs)
+            execute: Callable[..., Any] = pipe.execute
+
+            async def counted(*a: Any, **kw: Any) -> Any:
+                self.count += len(pipe.command_stack)
+                return await execute(*a, **kw)
+
+            pipe.execute = counted
+            return pipe
+
         redis.execute_command = execute_command  # type: ignore[method-assign]
+        redis.pipeline = pipeline  # type: ignore[method-assign]
 
 
 class ThreadHops:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from vpnsales.entrypoints.bot.storage import FailSoftStorage
@@ -21,17 +22,28 @@ from .seed import seed_catalog
 
 @contextmanager
 def redis_commands(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
-    """(command, first argument) of every command this process sends."""
+    """(command, first argument) of every command this process sends, a pipeline's
+    commands one by one (the throttle pipelines concurrent updates' scripts)."""
     sent: list[tuple[str, str]] = []
     original = Redis.execute_command
+    original_pipeline = Pipeline.execute
 
-    async def execute_command(self: Redis, *args: Any, **options: Any) -> Any:
+    def record(args: tuple[Any, ...]) -> None:
         first = args[1] if len(args) > 1 else ""
         sent.append((str(args[0]).upper(), first.decode() if isinstance(first, bytes) else first))
+
+    async def execute_command(self: Redis, *args: Any, **options: Any) -> Any:
+        record(args)
         return await original(self, *args, **options)
+
+    async def execute(self: Pipeline, raise_on_error: bool = True) -> Any:
+        for args, _options in self.command_stack:
+            record(args)
+        return await original_pipeline(self, raise_on_error)
 
     with monkeypatch.context() as patch:
         patch.setattr(Redis, "execute_command", execute_command)
+        patch.setattr(Pipeline, "execute", execute)
         yield sent
 
 

@@ -7,7 +7,11 @@ A throttled customer is a security event (``customer_throttled``, logged and cou
 once per window: on that first update over the limit, never per dropped update.
 
 With a :class:`StatePrefetch` the same script also ``GET``s the update's FSM state
-(one round trip for both, see ``middlewares/fsm.py``)."""
+(one round trip for both, see ``middlewares/fsm.py``).
+
+The scripts go through an :class:`~vpnsales.adapters.redis_batch.AutoPipeline`: the
+updates that run concurrently (a polling batch, parallel webhook requests) share one
+pipelined round trip; an update alone sends its ``EVALSHA`` directly."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from aiogram.types import TelegramObject, Update, User
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from vpnsales.adapters.redis_batch import AutoPipeline
 from vpnsales.entrypoints.bot.middlewares._events import is_payment_event
 from vpnsales.entrypoints.bot.middlewares.errors import tell, translator_for
 from vpnsales.entrypoints.bot.middlewares.fsm import StatePrefetch
@@ -53,8 +58,9 @@ class ThrottlingMiddleware(BaseMiddleware):
         state: StatePrefetch | None = None,
     ) -> None:
         self._metrics = metrics
-        self._script = redis.register_script(_SCRIPT)
-        self._with_state = redis.register_script(_SCRIPT_WITH_STATE)
+        batch = AutoPipeline(redis)
+        self._script = batch.register_script(_SCRIPT)
+        self._with_state = batch.register_script(_SCRIPT_WITH_STATE)
         self._state = state
         self._limit = max(1, math.ceil(rate * window_ms / 1000))
         self._prefix = prefix
