@@ -37,6 +37,7 @@ from vpnsales.application.interactors.customer.redeem_promo_code import (
 from vpnsales.application.interactors.customer.referral_info import ReferralInfo
 from vpnsales.application.interactors.payments.quote_price import QuoteResult
 from vpnsales.application.interactors.payments.start_checkout import CheckoutStarted
+from vpnsales.application.memo import IdentityMemo
 from vpnsales.application.ports.readers import (
     CustomerView,
     SubscriptionView,
@@ -86,6 +87,8 @@ WRITE_TO_SUPPORT = "sd:w"
 support chat when one is configured, shows the contact otherwise."""
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+_CATALOGS: IdentityMemo[View] = IdentityMemo()
+_CARDS: IdentityMemo[View] = IdentityMemo()
 
 METHOD_KEYS = {
     PaymentProvider.YOOKASSA: msgid("btn-method-card"),
@@ -231,6 +234,23 @@ def catalog(
     sub: str = "",
     exclude: str | None = None,
 ) -> View:
+    """The catalog screen, remembered per translator and tariff view objects (the
+    catalog queries hand out the same views while the catalog is unchanged)."""
+    return _CATALOGS.get(
+        (t, *tariffs),
+        (purpose, sub, exclude),
+        lambda: _catalog(t, tariffs, purpose=purpose, sub=sub, exclude=exclude),
+    )
+
+
+def _catalog(
+    t: Translator,
+    tariffs: Sequence[TariffView],
+    *,
+    purpose: Purpose,
+    sub: str,
+    exclude: str | None,
+) -> View:
     shown = [x for x in tariffs if not x.is_trial and x.code != exclude]
     if not shown:
         return View(t("catalog-empty"), markup([back_to_menu(t)]))
@@ -289,6 +309,17 @@ def tariff_card(
     *,
     purpose: Purpose = Purpose.NEW,
     sub: str = "",
+) -> View:
+    """A tariff's card, remembered like :func:`catalog`."""
+    return _CARDS.get(
+        (t, tariff),
+        (currency, purpose, sub),
+        lambda: _tariff_card(t, tariff, currency, purpose=purpose, sub=sub),
+    )
+
+
+def _tariff_card(
+    t: Translator, tariff: TariffView, currency: Currency, *, purpose: Purpose, sub: str
 ) -> View:
     options = sorted(tariff.options, key=lambda o: o.days)
     reference = options[0].per_month if options else None

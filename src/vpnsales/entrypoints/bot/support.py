@@ -29,6 +29,7 @@ from vpnsales.entrypoints.bot.filters import Magic, PrivateChat
 from vpnsales.entrypoints.bot.keyboards import button, markup, url_button
 from vpnsales.entrypoints.bot.presenters import View
 from vpnsales.entrypoints.bot.routers._common import show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 ACK_KEY = "sd_ack"
 """FSM data: the customer was told their message reached support (once per session)."""
@@ -137,7 +138,7 @@ async def topic_command(
 
 
 def build_support_router() -> Router:
-    router = Router(name="support-desk")
+    router = PrefixRouter(name="support-desk")
     private = PrivateChat()
     router.message.register(support_command, Command("support"), private)
     router.callback_query.register(support_button, SupportDeskCallback.filter(F.action == "w"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vpnsales.application.interactors.payments._support import option_price
+from vpnsales.application.memo import IdentityMemo
 from vpnsales.application.policy import ShopPolicy
 from vpnsales.application.ports.readers import (
     CustomerReader,
@@ -16,8 +17,8 @@ from vpnsales.domain.ids import TelegramId
 from vpnsales.domain.money import Currency, Money
 from vpnsales.domain.tariff import Availability, Tariff, TariffOption
 
-_OPTION_VIEWS: dict[tuple[int, int], tuple[TariffOption, ShopPolicy, TariffOptionView]] = {}
-_MAX_OPTION_VIEWS = 1024
+_OPTION_VIEWS: IdentityMemo[TariffOptionView] = IdentityMemo()
+_TARIFF_VIEWS: IdentityMemo[TariffView] = IdentityMemo()
 
 
 def option_view(option: TariffOption, policy: ShopPolicy) -> TariffOptionView:
@@ -25,15 +26,7 @@ def option_view(option: TariffOption, policy: ShopPolicy) -> TariffOptionView:
     both are frozen, and the bot's catalog hands out the same tariffs for seconds, so
     every catalog screen in that time reuses the prices (the Stars conversion and the
     per-month price are most of a catalog screen's own work)."""
-    key = (id(option), id(policy))
-    known = _OPTION_VIEWS.get(key)
-    if known is not None and known[0] is option and known[1] is policy:
-        return known[2]
-    view = _option_view(option, policy)
-    if len(_OPTION_VIEWS) >= _MAX_OPTION_VIEWS:
-        _OPTION_VIEWS.clear()
-    _OPTION_VIEWS[key] = (option, policy, view)
-    return view
+    return _OPTION_VIEWS.get((option, policy), (), lambda: _option_view(option, policy))
 
 
 def _option_view(option: TariffOption, policy: ShopPolicy) -> TariffOptionView:
@@ -49,6 +42,14 @@ def _option_view(option: TariffOption, policy: ShopPolicy) -> TariffOptionView:
 
 
 def tariff_view(tariff: Tariff, language: Language, policy: ShopPolicy) -> TariffView:
+    """Remembered per tariff and policy object, like :func:`option_view`: the same view
+    object for the same catalog entry lets the bot remember the screens built from it."""
+    return _TARIFF_VIEWS.get(
+        (tariff, policy), (language,), lambda: _tariff_view(tariff, language, policy)
+    )
+
+
+def _tariff_view(tariff: Tariff, language: Language, policy: ShopPolicy) -> TariffView:
     return TariffView(
         tariff_id=tariff.id,
         code=tariff.code,

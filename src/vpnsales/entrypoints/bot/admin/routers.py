@@ -158,6 +158,7 @@ from vpnsales.entrypoints.bot.middlewares.errors import plain
 from vpnsales.entrypoints.bot.middlewares.gates import MaintenanceGate
 from vpnsales.entrypoints.bot.presenters import View
 from vpnsales.entrypoints.bot.routers._common import show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 logger = logging.getLogger("vpnsales.bot.admin")
 PARSE_MODE = "HTML"
@@ -862,7 +863,7 @@ async def panels(query: CallbackQuery, t: Translator, health: FromDishka[PanelsH
 
 
 def build_admin_router() -> Router:
-    router = Router(name="admin")
+    router = PrefixRouter(name="admin")
     router.message.filter(IsAdmin())
     router.callback_query.filter(IsAdmin())
     router.message.middleware(AdminErrors())

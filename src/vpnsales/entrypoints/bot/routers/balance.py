@@ -32,6 +32,7 @@ from vpnsales.entrypoints.bot.presenters import (
     top_up_pay_link,
 )
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def balance(
@@ -87,7 +88,7 @@ async def top_up_pay(
 
 
 def build() -> Router:
-    router = Router(name="balance")
+    router = PrefixRouter(name="balance")
     router.callback_query.register(balance, Nav.filter(F.to == Screen.BALANCE))
     router.callback_query.register(balance, NoticeCallback.filter(F.action == NoticeAction.BALANCE))
     router.callback_query.register(top_up, Nav.filter(F.to == Screen.TOP_UP))

@@ -61,6 +61,7 @@ from vpnsales.entrypoints.bot.presenters import (
     tariff_card,
 )
 from vpnsales.entrypoints.bot.routers._common import sender_id, show, subscription_id
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 from vpnsales.entrypoints.bot.states import ORDER_KEY, PROMO_KEY, PromoEntry
 
 PROMO_ERRORS = (
@@ -366,7 +367,7 @@ async def _send_invoice(
 
 
 def build() -> Router:
-    router = Router(name="catalog")
+    router = PrefixRouter(name="catalog")
     router.callback_query.register(open_catalog, Nav.filter(F.to == Screen.CATALOG))
     router.callback_query.register(open_tariff, Order.filter(F.step == Step.TARIFF))
     router.callback_query.register(choose_method, Order.filter(F.step == Step.METHODS))

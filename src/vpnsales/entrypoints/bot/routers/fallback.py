@@ -9,6 +9,7 @@ from vpnsales.adapters.telegram.i18n import Translator
 from vpnsales.entrypoints.bot.filters import PrivateChat
 from vpnsales.entrypoints.bot.presenters import unknown_input
 from vpnsales.entrypoints.bot.routers._common import show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def unknown_message(message: Message, t: Translator) -> None:
@@ -20,7 +21,7 @@ async def unknown_button(query: CallbackQuery, t: Translator) -> None:
 
 
 def build() -> Router:
-    router = Router(name="fallback")
+    router = PrefixRouter(name="fallback")
     router.message.register(unknown_message, PrivateChat())
     router.callback_query.register(unknown_button)
     return router

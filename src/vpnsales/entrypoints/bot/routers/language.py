@@ -21,6 +21,7 @@ from vpnsales.entrypoints.bot.config import BotConfig
 from vpnsales.entrypoints.bot.presenters import language_picker
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
 from vpnsales.entrypoints.bot.routers.menu import menu_view
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def choose(query: CallbackQuery, t: Translator) -> None:
@@ -59,7 +60,7 @@ async def switch(
 
 
 def build() -> Router:
-    router = Router(name="language")
+    router = PrefixRouter(name="language")
     router.callback_query.register(choose, Nav.filter(F.to == Screen.LANGUAGE))
     router.callback_query.register(switch, Lang.filter())
     return router

@@ -21,6 +21,7 @@ from vpnsales.entrypoints.bot.config import BotConfig
 from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.presenters import View, main_menu
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def menu_view(
@@ -91,7 +92,7 @@ async def menu_command(
 
 
 def build() -> Router:
-    router = Router(name="menu")
+    router = PrefixRouter(name="menu")
     router.callback_query.register(open_menu, Nav.filter(F.to.in_({Screen.MENU, Screen.CANCEL})))
     router.message.register(menu_command, Magic(F.text == "/menu"))
     return router

@@ -14,6 +14,7 @@ from vpnsales.application.interactors.customer.list_tariffs import ListTariffs, 
 from vpnsales.application.ports.readers import CustomerView
 from vpnsales.entrypoints.bot.presenters import catalog
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def order_again(
@@ -29,7 +30,7 @@ async def order_again(
 
 
 def build() -> Router:
-    router = Router(name="notices")
+    router = PrefixRouter(name="notices")
     router.callback_query.register(
         order_again,
         NoticeCallback.filter(

@@ -33,6 +33,7 @@ from vpnsales.domain.payment import PaymentProvider
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.middlewares.errors import plain
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 logger = logging.getLogger("vpnsales.bot.payments")
 
@@ -131,7 +132,7 @@ async def refunded_payment(
 
 
 def build() -> Router:
-    router = Router(name="payments")
+    router = PrefixRouter(name="payments")
     router.pre_checkout_query.register(pre_checkout)
     router.message.register(successful_payment, Magic(F.successful_payment))
     router.message.register(refunded_payment, Magic(F.refunded_payment))

@@ -21,6 +21,7 @@ from vpnsales.entrypoints.bot.callbacks import Nav, Screen
 from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.presenters import promo_prompt, promo_redeemed, promo_retry
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 from vpnsales.entrypoints.bot.states import PROMO_KEY, PromoEntry
 
 
@@ -52,7 +53,7 @@ async def redeem_code(
 
 
 def build() -> Router:
-    router = Router(name="promo")
+    router = PrefixRouter(name="promo")
     router.callback_query.register(ask_code, Nav.filter(F.to == Screen.PROMO))
     router.message.register(redeem_code, StateFilter(PromoEntry.redeem), Magic(F.text))
     return router

@@ -16,6 +16,7 @@ from vpnsales.entrypoints.bot.callbacks import Nav, Screen
 from vpnsales.entrypoints.bot.config import BotConfig
 from vpnsales.entrypoints.bot.presenters import referral_page
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def referral(
@@ -30,7 +31,7 @@ async def referral(
 
 
 def build() -> Router:
-    router = Router(name="referral")
+    router = PrefixRouter(name="referral")
     router.callback_query.register(referral, Nav.filter(F.to == Screen.REFERRAL))
     router.callback_query.register(
         referral, NoticeCallback.filter(F.action == NoticeAction.REFERRAL)

@@ -32,6 +32,7 @@ from vpnsales.entrypoints.bot.filters import PrivateChat
 from vpnsales.entrypoints.bot.presenters import promo_redeemed, tariff_card, welcome
 from vpnsales.entrypoints.bot.routers._common import show
 from vpnsales.entrypoints.bot.routers.menu import menu_view
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 from vpnsales.entrypoints.bot.states import PROMO_KEY
 
 TARIFF_PREFIX = "t_"
@@ -150,7 +151,7 @@ async def start(
 
 
 def build() -> Router:
-    router = Router(name="start")
+    router = PrefixRouter(name="start")
     router.message.filter(PrivateChat())
     router.message.register(
         start_tariff, CommandStart(deep_link=True, magic=F.args.startswith(TARIFF_PREFIX))

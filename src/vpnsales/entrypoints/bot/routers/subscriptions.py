@@ -50,6 +50,7 @@ from vpnsales.entrypoints.bot.presenters import (
     tariff_card,
 )
 from vpnsales.entrypoints.bot.routers._common import sender_id, show, subscription_id
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 def pick(result: MySubscriptions, wanted: SubscriptionId) -> SubscriptionView:
@@ -246,7 +247,7 @@ async def change_plan(
 
 
 def build() -> Router:
-    router = Router(name="subscriptions")
+    router = PrefixRouter(name="subscriptions")
     router.callback_query.register(list_subscriptions, Nav.filter(F.to == Screen.SUBSCRIPTIONS))
     router.callback_query.register(
         list_subscriptions, NoticeCallback.filter(F.action == NoticeAction.SUBSCRIPTIONS)

@@ -10,6 +10,7 @@ from vpnsales.entrypoints.bot.callbacks import Nav, Screen
 from vpnsales.entrypoints.bot.config import BotConfig
 from vpnsales.entrypoints.bot.presenters import faq_page, support_page
 from vpnsales.entrypoints.bot.routers._common import show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def support(query: CallbackQuery, t: Translator, config: BotConfig) -> None:
@@ -21,7 +22,7 @@ async def faq(query: CallbackQuery, t: Translator, config: BotConfig) -> None:
 
 
 def build() -> Router:
-    router = Router(name="support")
+    router = PrefixRouter(name="support")
     router.callback_query.register(support, Nav.filter(F.to == Screen.SUPPORT))
     router.callback_query.register(faq, Nav.filter(F.to == Screen.FAQ))
     return router

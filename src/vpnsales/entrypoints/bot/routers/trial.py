@@ -15,6 +15,7 @@ from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.bot.callbacks import Nav, Screen
 from vpnsales.entrypoints.bot.presenters import trial_started
 from vpnsales.entrypoints.bot.routers._common import sender_id, show
+from vpnsales.entrypoints.bot.routing import PrefixRouter
 
 
 async def activate_trial(
@@ -30,6 +31,6 @@ async def activate_trial(
 
 
 def build() -> Router:
-    router = Router(name="trial")
+    router = PrefixRouter(name="trial")
     router.callback_query.register(activate_trial, Nav.filter(F.to == Screen.TRIAL))
     return router

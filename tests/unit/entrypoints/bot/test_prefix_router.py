@@ -1,0 +1,175 @@
+"""``PrefixRouter``: a button press visits only the routers that could take its data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message, Update, User
+from redis.asyncio import Redis
+
+from vpnsales.adapters.telegram.i18n import I18n
+from vpnsales.entrypoints.bot import BotConfig, build_dispatcher
+from vpnsales.entrypoints.bot.callbacks import Nav, Order, Step
+from vpnsales.entrypoints.bot.filters import Magic
+from vpnsales.entrypoints.bot.routing import PrefixRouter
+
+from .test_bot_filters import NoCustomers
+
+TOKEN = "42:AAbenchbenchbenchbenchbenchbenchben"
+
+
+class Alpha(CallbackData, prefix="a"):
+    n: int
+
+
+class AlphaLong(CallbackData, prefix="ab"):
+    n: int
+
+
+class Pipe(CallbackData, prefix="p", sep="|"):
+    n: int
+
+
+def query(data: str | None) -> Update:
+    user = User(id=7, is_bot=False, first_name="Ann")
+    return Update(
+        update_id=1,
+        callback_query=CallbackQuery(id="q", from_user=user, chat_instance="c", data=data),
+    )
+
+
+class Visits:
+    """Records which routers a callback query entered (their root filter ran)."""
+
+    def __init__(self) -> None:
+        self.routers: list[str] = []
+
+    def track(self, router: Router) -> None:
+        async def entered(_: CallbackQuery) -> bool:
+            self.routers.append(router.name)
+            return True
+
+        router.callback_query.filter(entered)
+
+
+async def route(dp: Dispatcher, data: str | None) -> Any:
+    return await dp.feed_update(Bot(TOKEN), query(data))
+
+
+def dispatcher(visits: Visits) -> tuple[Dispatcher, list[str]]:
+    handled: list[str] = []
+
+    def handler(name: str) -> Any:
+        async def handle(_: CallbackQuery) -> None:
+            handled.append(name)
+
+        return handle
+
+    alpha = PrefixRouter(name="alpha")
+    alpha.callback_query.register(handler("alpha"), Alpha.filter(F.n == 1))
+    alpha.callback_query.register(handler("alpha-2"), Alpha.filter(F.n == 2))
+    long = PrefixRouter(name="long")
+    long.callback_query.register(handler("long"), AlphaLong.filter())
+    pipe = PrefixRouter(name="pipe")
+    pipe.callback_query.register(handler("pipe"), Magic(F.from_user), Pipe.filter())
+    messages_only = PrefixRouter(name="messages")
+    messages_only.message.register(handler("message"))
+    untyped = PrefixRouter(name="untyped")
+    untyped.callback_query.register(handler("untyped"), Magic(F.data == "raw"))
+    fallback = PrefixRouter(name="fallback")
+    fallback.callback_query.register(handler("fallback"))
+    dp = Dispatcher()
+    routers = [alpha, long, pipe, messages_only, untyped, fallback]
+    for r in routers:
+        visits.track(r)
+    dp.include_routers(*routers)
+    return dp, handled
+
+
+async def test_a_press_enters_only_the_routers_that_take_its_prefix() -> None:
+    visits = Visits()
+    dp, handled = dispatcher(visits)
+
+    await route(dp, Alpha(n=2).pack())
+    assert handled == ["alpha-2"]
+    assert visits.routers == ["alpha"]
+
+    visits.routers.clear()
+    await route(dp, AlphaLong(n=1).pack())  # "ab:1" is not "a:"
+    assert handled[-1] == "long"
+    assert visits.routers == ["long"]
+
+    visits.routers.clear()
+    await route(dp, Pipe(n=1).pack())  # its own separator
+    assert handled[-1] == "pipe"
+    assert visits.routers == ["pipe"]
+
+
+async def test_routers_that_may_take_any_data_are_still_tried_in_order() -> None:
+    visits = Visits()
+    dp, handled = dispatcher(visits)
+
+    await route(dp, "raw")
+    assert handled == ["untyped"]
+    assert visits.routers == ["untyped"]
+
+    visits.routers.clear()
+    await route(dp, "a:not-a-number")  # the prefix matches, the data does not unpack
+    assert handled[-1] == "fallback"
+    assert visits.routers == ["alpha", "untyped", "fallback"]
+
+    visits.routers.clear()
+    await route(dp, None)  # a game button: no data
+    assert handled[-1] == "fallback"
+    assert visits.routers == ["untyped", "fallback"]
+
+
+async def test_messages_are_routed_as_by_aiogram() -> None:
+    visits = Visits()
+    dp, handled = dispatcher(visits)
+    user = User(id=7, is_bot=False, first_name="Ann")
+    message = Message.model_validate(
+        {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 7, "type": "private"},
+            "from": user.model_dump(),
+            "text": "hi",
+        }
+    )
+    await dp.feed_update(Bot(TOKEN), Update(update_id=2, message=message))
+    assert handled == ["message"]
+
+
+async def test_a_handler_added_later_widens_the_router() -> None:
+    router = PrefixRouter(name="r")
+    router.callback_query.register(lambda q: None, Alpha.filter())
+    assert router.callback_prefixes() == ("a:",)
+    router.callback_query.register(lambda q: None, AlphaLong.filter())
+    assert router.callback_prefixes() == ("a:", "ab:")
+    router.callback_query.register(lambda q: None)
+    assert router.callback_prefixes() is None
+    nested = PrefixRouter(name="n")
+    nested.include_router(Router())
+    assert nested.callback_prefixes() is None
+
+
+async def test_the_bot_routes_its_screens_to_their_own_routers() -> None:
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")  # never connected here
+    dp = build_dispatcher(
+        i18n=I18n(strict=False),
+        redis=redis,
+        customers=NoCustomers(),
+        config=BotConfig(admin_ids=frozenset({1})),
+    )
+    prefixes = {
+        r.name: r.callback_prefixes() for r in dp.sub_routers if isinstance(r, PrefixRouter)
+    }
+    assert prefixes["menu"] == (Nav.__prefix__ + ":",)
+    assert Order.__prefix__ + ":" in (prefixes["catalog"] or ())
+    assert prefixes["start"] == ()  # no buttons: every press passes it by
+    assert prefixes["fallback"] is None  # takes whatever is left
+    assert Order(step=Step.TARIFF, code="x").pack().startswith(prefixes["catalog"] or ("?",))
+    await redis.aclose()
