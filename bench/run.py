@@ -58,7 +58,12 @@ def _bot(r: dict[str, Any]) -> list[str]:
         f"bare aiogram: {bare.get('updates_per_second')} updates/s "
         f"({_ms(bare.get('latency_ms'))})",
         f"- **ratio to bare aiogram: {ratio:.1%}** (target ≥ 50 %: "
-        f"{'met' if ratio and ratio >= 0.5 else 'NOT met'})"
+        f"{'met' if ratio and ratio >= 0.5 else 'NOT met'}); by CPU time per update: "
+        f"{r.get('cpu_ratio_to_bare')} ({ours.get('cpu_us_per_update')} vs "
+        f"{bare.get('cpu_us_per_update')} µs); against bare aiogram with an `F.data` "
+        f"filter on its callback handler (a thread hop per press, the baseline before "
+        f"2026-11-22 11:10): {r.get('ratio_to_bare_magic_filter')} "
+        f"({r.get('bare_aiogram_magic_filter', {}).get('updates_per_second')} updates/s)"
         if ratio is not None
         else "- ratio: n/a",
         f"- per update (all kinds): {ours.get('sql_statements_per_update')} SQL statements, "
@@ -91,7 +96,8 @@ def _bot(r: dict[str, Any]) -> list[str]:
         ]
     lines += [
         "",
-        f"- cold customer cache (every update the customer's first in 15 s): "
+        f"- cold customer cache (every update the customer's first visit since the "
+        f"cache was emptied): "
         f"{cold.get('updates_per_second')} updates/s, ratio "
         f"{r.get('ratio_to_bare_cold_directory')}",
         f"- RSS of the bot process: idle {r.get('rss_mb_idle')} MB, after the load "

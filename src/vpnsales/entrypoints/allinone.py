@@ -53,13 +53,14 @@ from taskiq import AsyncBroker
 from vpnsales.adapters.persistence import create_session_factory
 from vpnsales.adapters.persistence.admin import SqlFlagStore
 from vpnsales.adapters.persistence.changes import CustomerChangeFeed
-from vpnsales.adapters.persistence.readers import SqlCustomerReader, SqlCustomerSummaryReader
+from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
+from vpnsales.adapters.persistence.readers import SqlCustomerSummaryReader
 from vpnsales.adapters.tasks import Namespace
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.ports.admin import Flag
 from vpnsales.application.ports.clock import Clock
-from vpnsales.application.ports.readers import CustomerSummary, CustomerView
-from vpnsales.domain.ids import CustomerId, TelegramId
+from vpnsales.application.ports.readers import CustomerSummary
+from vpnsales.domain.ids import TelegramId
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher, install_retry
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.config import Settings
@@ -77,7 +78,6 @@ log = logging.getLogger("vpnsales.run")
 
 __all__ = [
     "Front",
-    "PerCallCustomerReader",
     "PerCallCustomerSummaries",
     "Running",
     "all_in_one",
@@ -91,22 +91,6 @@ __all__ = [
 
 
 # -- small seams the bot needs at APP scope ---------------------------------------------
-class PerCallCustomerReader:
-    """``CustomerReader`` for the bot's process-wide directory: one short session per
-    read (the directory itself lives longer than any request scope)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def by_telegram_id(self, telegram_id: TelegramId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).by_telegram_id(telegram_id)
-
-    async def get(self, customer_id: CustomerId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).get(customer_id)
-
-
 class PerCallCustomerSummaries:
     """The directory's one-statement read of a customer and their subscriptions, on a
     bare connection per read (no ORM session to set up and close around the statement:

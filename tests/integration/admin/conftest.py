@@ -21,14 +21,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vpnsales.adapters.memory import RecordingTaskKicker
-from vpnsales.adapters.persistence import SqlCustomerReader, SqlCustomerRepository
+from vpnsales.adapters.persistence import SqlCustomerRepository
+from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
 from vpnsales.adapters.persistence.tables import audit_log
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.outbox import TaskKicker
-from vpnsales.application.ports.readers import CustomerView
 from vpnsales.domain.customer import Customer, Language
-from vpnsales.domain.ids import CustomerId, TelegramId
 from vpnsales.entrypoints.allinone import MaintenanceFlag
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher
 from vpnsales.entrypoints.bot.admin.access import AdminRoster
@@ -67,19 +66,6 @@ class Overrides(Provider):
     @provide
     def kicker(self) -> TaskKicker:
         return self._kicker
-
-
-class PerCallCustomerReader:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def by_telegram_id(self, telegram_id: TelegramId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).by_telegram_id(telegram_id)
-
-    async def get(self, customer_id: CustomerId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).get(customer_id)
 
 
 @dataclass

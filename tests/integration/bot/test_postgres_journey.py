@@ -29,6 +29,7 @@ from vpnsales.adapters.persistence import (
     SqlPaymentRepository,
     SqlTariffRepository,
 )
+from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.interactors.payments.apply_provider_payment import (
     ApplyProviderPayment,
@@ -37,8 +38,7 @@ from vpnsales.application.interactors.payments.apply_provider_payment import (
 from vpnsales.application.interactors.system.drain_outbox import DrainOutbox, DrainOutboxCommand
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.outbox import TaskKicker
-from vpnsales.application.ports.readers import CustomerView
-from vpnsales.domain.ids import CustomerId, PaymentId, TelegramId
+from vpnsales.domain.ids import PaymentId, TelegramId
 from vpnsales.domain.limits import TrafficLimit
 from vpnsales.domain.payment import PaymentProvider, PaymentStatus
 from vpnsales.entrypoints.allinone import PerCallCustomerSummaries
@@ -74,21 +74,6 @@ class Overrides(Provider):
     @provide
     def kicker(self) -> TaskKicker:
         return RecordingTaskKicker()
-
-
-class PerCallCustomerReader:
-    """The bot directory's reader: one short session per read."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def by_telegram_id(self, telegram_id: TelegramId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).by_telegram_id(telegram_id)
-
-    async def get(self, customer_id: CustomerId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).get(customer_id)
 
 
 @dataclass

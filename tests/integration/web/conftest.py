@@ -29,13 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vpnsales.adapters.memory import RecordingTaskKicker
 from vpnsales.adapters.persistence import (
-    SqlCustomerReader,
     SqlCustomerRepository,
     SqlPaymentRepository,
     SqlSubscriptionRepository,
     SqlTariffRepository,
     tables,
 )
+from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.adapters.telegram.sender import RateLimitedSender
 from vpnsales.application.interactors.payments.start_checkout import (
@@ -49,9 +49,8 @@ from vpnsales.application.interactors.system.drain_outbox import (
 )
 from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.outbox import TaskKicker
-from vpnsales.application.ports.readers import CustomerView
 from vpnsales.domain.customer import Customer
-from vpnsales.domain.ids import CustomerId, PaymentId, SubscriptionId, TelegramId
+from vpnsales.domain.ids import PaymentId, SubscriptionId
 from vpnsales.domain.payment import Payment, PaymentProvider
 from vpnsales.domain.subscription import Subscription
 from vpnsales.domain.tariff import Tariff
@@ -102,21 +101,6 @@ class Overrides(Provider):
         # Telegram's per-chat pacing is the sender's own business (tested there); here
         # it would only make every second message to the same customer wait a second.
         return RateLimitedSender(bot, rate=1000, per_chat_interval=0, per_group_interval=0)
-
-
-class PerCallCustomerReader:
-    """``CustomerReader`` for the bot's directory: one short session per read."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def by_telegram_id(self, telegram_id: TelegramId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).by_telegram_id(telegram_id)
-
-    async def get(self, customer_id: CustomerId) -> CustomerView | None:
-        async with self._sessions() as session:
-            return await SqlCustomerReader(session).get(customer_id)
 
 
 @dataclass
