@@ -16,6 +16,7 @@ from uuid import UUID
 from aiogram.filters.callback_data import CallbackData
 
 from vpnsales.domain.payment import PaymentProvider, PaymentPurpose
+from vpnsales.entrypoints.bot.routing import FastFilter
 
 MAX_CALLBACK_BYTES = 64
 
@@ -61,7 +62,7 @@ class Screen(StrEnum):
     CANCEL = "x"
 
 
-class Nav(CallbackData, prefix="n"):
+class Nav(FastFilter, CallbackData, prefix="n"):
     """Open a screen of the menu."""
 
     to: Screen
@@ -120,7 +121,7 @@ class Step(StrEnum):
     DROP_PROMO = "pd"
 
 
-class Order(CallbackData, prefix="o"):
+class Order(FastFilter, CallbackData, prefix="o"):
     """One step of the purchase funnel; carries the whole order (the promo code, being
     free text, is kept in the FSM data instead)."""
 
@@ -144,17 +145,17 @@ class SubAction(StrEnum):
     GUIDES = "g"
 
 
-class Sub(CallbackData, prefix="s"):
+class Sub(FastFilter, CallbackData, prefix="s"):
     action: SubAction
     sub: str
     """``short_id`` of the subscription."""
 
 
-class Lang(CallbackData, prefix="l"):
+class Lang(FastFilter, CallbackData, prefix="l"):
     code: str
 
 
-class TopUp(CallbackData, prefix="u"):
+class TopUp(FastFilter, CallbackData, prefix="u"):
     amount: int
     method: Method = Method.NONE
 

@@ -11,16 +11,23 @@ data it can take: :class:`PrefixRouter` lets in only a query whose data starts w
 its handlers' prefixes. A router with a callback handler that does not filter on a
 ``CallbackData`` prefix, or with sub-routers, takes every query, as a plain ``Router``
 does. Other events (messages, payments) are routed exactly as by aiogram.
+
+Inside a router, aiogram's ``CallbackData.filter()`` unpacks the data again for every
+handler it tries (a pydantic model each time) and turns a foreign prefix into a raised
+and caught ``ValueError``. Callback classes that mix in :class:`FastFilter` get a
+:class:`PressFilter` instead: the prefix is compared first, and the data is unpacked once
+per press and callback class, however many of the router's handlers look at it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
+from magic_filter import MagicFilter
 
 _CALLBACK = "callback_query"
 
@@ -70,4 +77,55 @@ def _prefixes(router: Router) -> tuple[str, ...] | None:
     return tuple(sorted(found))
 
 
-__all__ = ["PrefixRouter"]
+class PressFilter(CallbackQueryFilter):
+    """``CallbackData.filter()``, with the prefix compared before unpacking and the
+    unpacked data shared by the handlers that look at the same press."""
+
+    __slots__ = ("_head",)
+
+    def __init__(self, *, callback_data: type[CallbackData], rule: MagicFilter | None = None):
+        super().__init__(callback_data=callback_data, rule=rule)
+        self._head = callback_data.__prefix__ + callback_data.__separator__
+
+    async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
+        if not isinstance(query, CallbackQuery):
+            return False
+        data = query.data
+        if not data or not data.startswith(self._head):
+            return False
+        unpacked = _unpack(query, self.callback_data, data)
+        if unpacked is None:
+            return False
+        if self.rule is None or self.rule.resolve(unpacked):
+            return {"callback_data": unpacked}
+        return False
+
+
+_last: tuple[CallbackQuery, type[CallbackData], CallbackData | None] | None = None
+"""The last press unpacked, keyed on the press object itself: a router's handlers are
+tried one after another on the same ``CallbackQuery``; another press is another key."""
+
+
+def _unpack(query: CallbackQuery, kind: type[CallbackData], data: str) -> CallbackData | None:
+    global _last
+    last = _last
+    if last is not None and last[0] is query and last[1] is kind:
+        return last[2]
+    try:
+        unpacked: CallbackData | None = kind.unpack(data)
+    except (TypeError, ValueError):
+        unpacked = None
+    _last = (query, kind, unpacked)
+    return unpacked
+
+
+class FastFilter:
+    """Mix into a ``CallbackData`` class (before it) to filter with :class:`PressFilter`."""
+
+    @classmethod
+    def filter(cls, rule: MagicFilter | None = None) -> PressFilter:
+        assert issubclass(cls, CallbackData)
+        return PressFilter(callback_data=cls, rule=rule)
+
+
+__all__ = ["FastFilter", "PrefixRouter", "PressFilter"]

@@ -29,7 +29,7 @@ from vpnsales.entrypoints.bot.filters import Magic, PrivateChat
 from vpnsales.entrypoints.bot.keyboards import button, markup, url_button
 from vpnsales.entrypoints.bot.presenters import View
 from vpnsales.entrypoints.bot.routers._common import show
-from vpnsales.entrypoints.bot.routing import PrefixRouter
+from vpnsales.entrypoints.bot.routing import FastFilter, PrefixRouter
 
 ACK_KEY = "sd_ack"
 """FSM data: the customer was told their message reached support (once per session)."""
@@ -39,7 +39,7 @@ class SupportChat(StatesGroup):
     writing = State()
 
 
-class SupportDeskCallback(CallbackData, prefix="sd"):
+class SupportDeskCallback(FastFilter, CallbackData, prefix="sd"):
     action: str
     """``w``: start writing; ``d``: done."""
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiogram import Bot, Dispatcher, F, Router
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, Update, User
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.entrypoints.bot import BotConfig, build_dispatcher
 from vpnsales.entrypoints.bot.callbacks import Nav, Order, Step
 from vpnsales.entrypoints.bot.filters import Magic
-from vpnsales.entrypoints.bot.routing import PrefixRouter
+from vpnsales.entrypoints.bot.routing import FastFilter, PrefixRouter
 
 from .test_bot_filters import NoCustomers
 
@@ -173,3 +176,52 @@ async def test_the_bot_routes_its_screens_to_their_own_routers() -> None:
     assert prefixes["fallback"] is None  # takes whatever is left
     assert Order(step=Step.TARIFF, code="x").pack().startswith(prefixes["catalog"] or ("?",))
     await redis.aclose()
+
+
+class Fast(FastFilter, CallbackData, prefix="f"):
+    n: int
+    tag: str = ""
+
+
+def press(data: str | None) -> CallbackQuery:
+    user = User(id=7, is_bot=False, first_name="Ann")
+    return CallbackQuery(id="q", from_user=user, chat_instance="c", data=data)
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.text(max_size=20),
+        st.builds(lambda s: "f:" + s, st.text(max_size=12)),
+        st.builds(lambda n, t: f"f:{n}:{t}", st.integers(-5, 5), st.text(max_size=4)),
+    )
+)
+@settings(max_examples=300, deadline=None)
+async def test_the_fast_filter_decides_like_aiogrms(data: str | None) -> None:
+    for rule in (None, F.n == 1):
+        ours = await Fast.filter(rule)(press(data))
+        theirs = await CallbackQueryFilter(callback_data=Fast, rule=rule)(press(data))
+        assert ours == theirs
+
+
+async def test_a_press_is_unpacked_once_however_many_handlers_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unpacked: list[str] = []
+    original = Fast.unpack.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Fast], value: str) -> Fast:
+        unpacked.append(value)
+        return original(cls, value)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Fast, "unpack", classmethod(counting))
+    one, two = press("f:2:x"), press("f:2:x")
+    filters = [Fast.filter(F.n == 1), Fast.filter(F.tag == "y"), Fast.filter(F.n == 2)]
+    results = [await f(one) for f in filters]
+    assert results[:2] == [False, False]
+    assert results[2] == {"callback_data": Fast(n=2, tag="x")}
+    assert unpacked == ["f:2:x"]
+    assert await filters[2](two) == {"callback_data": Fast(n=2, tag="x")}
+    assert unpacked == ["f:2:x", "f:2:x"]  # another press is unpacked anew
+    assert await Fast.filter()(press("g:2:x")) is False
+    assert unpacked == ["f:2:x", "f:2:x"]  # a foreign prefix is not unpacked at all

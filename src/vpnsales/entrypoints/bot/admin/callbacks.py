@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from vpnsales.entrypoints.bot.routing import FastFilter
+
 
 class Screen(StrEnum):
     MENU = "m"
@@ -28,7 +30,7 @@ class Screen(StrEnum):
     CANCEL = "x"
 
 
-class AdmNav(CallbackData, prefix="adm"):
+class AdmNav(FastFilter, CallbackData, prefix="adm"):
     to: Screen
 
 
@@ -50,7 +52,7 @@ class TariffField(StrEnum):
     ORDER = "r"
 
 
-class AdmTariff(CallbackData, prefix="admt"):
+class AdmTariff(FastFilter, CallbackData, prefix="admt"):
     action: TariffAction
     tariff: str
     """``short_id`` of the tariff."""
@@ -62,7 +64,7 @@ class PromoAction(StrEnum):
     DEACTIVATE = "d"
 
 
-class AdmPromo(CallbackData, prefix="admp"):
+class AdmPromo(FastFilter, CallbackData, prefix="admp"):
     action: PromoAction
     arg: str = ""
     """The kind for NEW, the code for DEACTIVATE."""
@@ -82,7 +84,7 @@ class CustomerAction(StrEnum):
     TOPIC_REOPEN = "o"
 
 
-class AdmCustomer(CallbackData, prefix="admc"):
+class AdmCustomer(FastFilter, CallbackData, prefix="admc"):
     action: CustomerAction
     customer: int
     """Telegram id."""
@@ -101,7 +103,7 @@ class BroadcastAction(StrEnum):
     DISCARD = "d"
 
 
-class AdmBroadcast(CallbackData, prefix="admb"):
+class AdmBroadcast(FastFilter, CallbackData, prefix="admb"):
     action: BroadcastAction
     ref: str = ""
     """The audience kind, a tariff's or the broadcast's ``short_id``."""
