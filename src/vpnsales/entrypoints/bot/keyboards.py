@@ -9,6 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from vpnsales.adapters.telegram.i18n import Translator
+from vpnsales.application.memo import IdentityMemo
 from vpnsales.entrypoints.bot.callbacks import Nav, Screen
 
 Row = list[InlineKeyboardButton]
@@ -40,8 +41,19 @@ def _nav_button(text: str, to: Screen) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=Nav(to=to).pack())
 
 
+_MARKUPS: IdentityMemo[InlineKeyboardMarkup] = IdentityMemo(max_entries=4096)
+
+
 def markup(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows if r])
+    """The keyboard of these rows, remembered per button objects: the buttons above are
+    built once, so the menu and the catalog screens repeat the same keyboards, and a
+    keyboard (a validated pydantic model) is never modified after it is built."""
+    kept = [tuple(r) for r in rows if r]
+    return _MARKUPS.get(
+        tuple(b for r in kept for b in r),
+        tuple(len(r) for r in kept),
+        lambda: InlineKeyboardMarkup(inline_keyboard=[list(r) for r in kept]),
+    )
 
 
 def pairs(buttons: Sequence[InlineKeyboardButton]) -> list[Row]:

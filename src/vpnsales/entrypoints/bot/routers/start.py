@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, User
+from dishka import AsyncContainer
 from dishka.integrations.aiogram import FromDishka
 
 from vpnsales.adapters.telegram.i18n import I18n, Translator
@@ -121,7 +122,7 @@ async def start(
     config: BotConfig,
     state: FSMContext,
     raw_state: str | None,
-    register: FromDishka[RegisterCustomer],
+    dishka_container: AsyncContainer,
     subscriptions: FromDishka[ListMySubscriptions],
     clock: FromDishka[Clock],
 ) -> None:
@@ -130,6 +131,8 @@ async def start(
         return
     unchanged = customer is not None and customer.username == user.username
     if command.args or not unchanged:
+        # resolved only here: a returning customer's /start needs no unit of work
+        register = await dishka_container.get(RegisterCustomer)
         _, customer, t = await _register(
             message, register, directory, i18n, state, raw_state, command.args
         )
