@@ -66,6 +66,17 @@ def _bot(r: dict[str, Any]) -> list[str]:
         f"({r.get('bare_aiogram_magic_filter', {}).get('updates_per_second')} updates/s)"
         if ratio is not None
         else "- ratio: n/a",
+        "- back-to-back pairs (ours then bare on the same updates; the median pair is "
+        "reported): ratio "
+        + ", ".join(f"{p['ratio']:.1%}" for p in r.get("ratio_runs", []) if p.get("ratio"))
+        + "; by CPU "
+        + ", ".join(f"{p['cpu_ratio']:.1%}" for p in r.get("ratio_runs", []) if p.get("cpu_ratio"))
+        + "; bare aiogram's CPU per update "
+        + ", ".join(
+            f"{p['bare_cpu_us_per_update']} µs"
+            for p in r.get("ratio_runs", [])
+            if p.get("bare_cpu_us_per_update")
+        ),
         f"- per update (all kinds): {ours.get('sql_statements_per_update')} SQL statements, "
         f"{ours.get('redis_commands_per_update')} Redis commands, "
         f"{ours.get('bot_api_calls_per_update')} Bot API calls, "
