@@ -26,21 +26,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from vpnsales.adapters.redis_batch import AutoPipeline
+from vpnsales.entrypoints.bot.middlewares import throttling
 from vpnsales.entrypoints.bot.middlewares.throttling import ThrottlingMiddleware
 
 from .conftest import Harness
 from .test_redis_outage import OwnRedis, _free_port
 
-COUNT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
-COUNT_AND_GET = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('GET', KEYS[2])}
-"""
+# the throttle's own scripts
+COUNT, COUNT_AND_GET = throttling._SCRIPT, throttling._SCRIPT_WITH_STATE
 DEADLINE = 10.0
 pytestmark = pytest.mark.timeout(60)  # a waiter left hanging fails fast
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiogram import F, Router
+from aiogram import Dispatcher, F, Router
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Chat, Message, User
 from redis.asyncio import Redis
@@ -36,9 +36,9 @@ def a_message(chat_type: str = "private", **fields: Any) -> Message:
     )
 
 
-async def test_no_filter_of_the_bot_runs_in_a_thread() -> None:
-    redis = Redis.from_url("redis://127.0.0.1:6379/0")  # never connected here
-    dp = build_dispatcher(
+def the_bots_dispatcher(redis: Redis) -> Dispatcher:
+    """The bot's routers and middlewares (``redis`` is never connected by building)."""
+    return build_dispatcher(
         i18n=I18n(strict=False),
         redis=redis,
         customers=NoCustomers(),
@@ -46,7 +46,10 @@ async def test_no_filter_of_the_bot_runs_in_a_thread() -> None:
         storage=MemoryStorage(),
     )
 
-    assert list(sync_filters(dp)) == []
+
+async def test_no_filter_of_the_bot_runs_in_a_thread() -> None:
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")  # never connected here
+    assert list(sync_filters(the_bots_dispatcher(redis))) == []
     await redis.aclose()
 
 

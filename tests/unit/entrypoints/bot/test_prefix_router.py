@@ -12,13 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from vpnsales.adapters.telegram.i18n import I18n
-from vpnsales.entrypoints.bot import BotConfig, build_dispatcher
 from vpnsales.entrypoints.bot.callbacks import Nav, Order, Step
 from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.routing import FastFilter, PrefixRouter
 
-from .test_bot_filters import NoCustomers
+from .test_bot_filters import the_bots_dispatcher
 
 TOKEN = "42:AAbenchbenchbenchbenchbenchbenchben"
 
@@ -161,12 +159,7 @@ async def test_a_handler_added_later_widens_the_router() -> None:
 
 async def test_the_bot_routes_its_screens_to_their_own_routers() -> None:
     redis = Redis.from_url("redis://127.0.0.1:6379/0")  # never connected here
-    dp = build_dispatcher(
-        i18n=I18n(strict=False),
-        redis=redis,
-        customers=NoCustomers(),
-        config=BotConfig(admin_ids=frozenset({1})),
-    )
+    dp = the_bots_dispatcher(redis)
     prefixes = {
         r.name: r.callback_prefixes() for r in dp.sub_routers if isinstance(r, PrefixRouter)
     }
