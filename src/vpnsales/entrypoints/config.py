@@ -194,6 +194,11 @@ class PanelSettings:
     )
     group: str | None = doc("3x-UI server group this server belongs to.", None)
     timeout_seconds: float = doc("Per-request timeout.", 10.0)
+    circuit_reset_seconds: float = doc(
+        "After 5 failed calls in a row the panel is not called for this long; then one "
+        "probe call decides whether it is back.",
+        30.0,
+    )
     squads: list[str] = doc(
         "Remnawave internal squads used when a tariff names none.", default_factory=list
     )

@@ -101,6 +101,7 @@ def build_panel(
                 dialect=panel.dialect,  # type: ignore[arg-type]
                 timeouts=timeouts,
                 default_squads=tuple(panel.squads),
+                circuit_reset_timeout=panel.circuit_reset_seconds,
             ),
             **kw,
         )
@@ -116,6 +117,7 @@ def build_panel(
             sub_base_url=panel.sub_base_url or "",
             vless_flow=panel.vless_flow,
             timeouts=timeouts,
+            circuit_reset_timeout=panel.circuit_reset_seconds,
         ),
         **kw,
     )

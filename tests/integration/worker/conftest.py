@@ -356,6 +356,8 @@ async def redis_url() -> str:
 # test gets an empty database, cleared panel faults and its own customers.
 WORKERS = ("w1", "w2")
 MAX_ATTEMPTS = 3
+CIRCUIT_RESET = 1.0
+"""Seconds a worker's open circuit waits before its probe call (30 in production)."""
 """``worker.outbox_max_attempts`` of the cluster (the outage test relies on it)."""
 SCHEDULE = {"outbox": 3600, "reconcile": 3600}
 """Every other periodic job runs every second. The outbox safety net and reconciliation
@@ -376,6 +378,9 @@ async def shared_cluster(
     async with EmulatorStack() as stack:  # the outside world keeps real time
         data = stack.overrides()
         data["worker"] = {"outbox_max_attempts": MAX_ATTEMPTS}
+        for panel in data["panels"]:
+            # an outage opens a worker's circuit; the tests' panels come back at once
+            panel["circuit_reset_seconds"] = CIRCUIT_RESET
         from vpnsales.entrypoints.config import load_settings
 
         settings = load_settings(environ={}, overrides=data)
