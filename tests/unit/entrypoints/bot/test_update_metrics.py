@@ -21,24 +21,17 @@ from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
-from dishka import AsyncContainer, Provider, Scope, make_async_container, provide
+from dishka import AsyncContainer, make_async_container
 from dishka.integrations.aiogram import ContainerMiddleware
 
 from vpnsales.adapters.telegram.i18n import I18n
-from vpnsales.application.interactors.customer.get_tariff import GetTariff
-from vpnsales.application.interactors.customer.my_subscriptions import ListMySubscriptions
-from vpnsales.application.interactors.customer.redeem_promo_code import RedeemPromoCode
-from vpnsales.application.interactors.customer.register_customer import RegisterCustomer
 from vpnsales.application.ports.admin import AdminRole
-from vpnsales.application.ports.clock import Clock
-from vpnsales.application.ports.readers import CustomerView
-from vpnsales.application.wiring import Interactors, Ports
-from vpnsales.domain.ids import CustomerId, TelegramId
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher
 from vpnsales.entrypoints.bot.admin.access import AdminRoster
 from vpnsales.entrypoints.logs import SECURITY_LOGGER
 from vpnsales.entrypoints.metrics import Metrics
-from vpnsales.testing.app import InMemoryApp, build_in_memory_app
+from vpnsales.testing.app import build_in_memory_app
+from vpnsales.testing.bot import InMemoryInteractors, ScopedCustomerReader
 from vpnsales.testing.builders import a_tariff
 
 CUSTOMER = 501
@@ -107,56 +100,6 @@ class Roster:
         return self.admins.get(telegram_id)
 
 
-class ScopedCustomerReader:
-    def __init__(self, app: InMemoryApp) -> None:
-        self._app = app
-
-    async def by_telegram_id(self, telegram_id: TelegramId) -> CustomerView | None:
-        async with self._app.scope() as p:
-            return await p.customer_reader.by_telegram_id(telegram_id)
-
-    async def get(self, customer_id: CustomerId) -> CustomerView | None:
-        async with self._app.scope() as p:
-            return await p.customer_reader.get(customer_id)
-
-
-def _builder(name: str) -> Callable[[Ports], Any]:
-    def build(ports: Ports) -> Any:
-        return getattr(Interactors(ports), name)()
-
-    return build
-
-
-def _constant(value: Any) -> Callable[[], Any]:
-    def get() -> Any:
-        return value
-
-    return get
-
-
-class AppProvider(Provider):
-    def __init__(self, app: InMemoryApp, roster: Roster) -> None:
-        super().__init__()
-        self.app = app
-        for cls, name in (
-            (RegisterCustomer, "register_customer"),
-            (GetTariff, "get_tariff"),
-            (RedeemPromoCode, "redeem_promo_code"),
-            (ListMySubscriptions, "my_subscriptions"),
-        ):
-            self.provide(_builder(name), provides=cls, scope=Scope.REQUEST)
-        self.provide(_constant(roster), provides=AdminRoster, scope=Scope.APP)
-
-    @provide(scope=Scope.REQUEST)
-    async def ports(self) -> AsyncIterator[Ports]:
-        async with self.app.scope() as ports:
-            yield ports
-
-    @provide(scope=Scope.APP)
-    def clock(self) -> Clock:
-        return self.app.clock
-
-
 @dataclass
 class BotKit:
     dp: Dispatcher
@@ -222,7 +165,9 @@ async def kit() -> AsyncIterator[BotKit]:
         storage=MemoryStorage(),
         metrics=metrics,
     )
-    container = make_async_container(AppProvider(app, Roster({ADMIN: AdminRole.OWNER})))
+    container = make_async_container(
+        InMemoryInteractors(app, {AdminRoster: Roster({ADMIN: AdminRole.OWNER})})
+    )
     attach_container(dp, container)
     yield BotKit(dp, bot, session, redis, metrics, container, itertools.count(1))
     await container.close()
