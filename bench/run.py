@@ -95,16 +95,6 @@ def _bot(r: dict[str, Any]) -> list[str]:
             f"{k.get('thread_hops_per_update')} | {c.get('updates_per_second')} | "
             f"{c.get('sql_statements_per_update')} |"
         )
-    what_if = r.get("what_if_inline_sync_filters")
-    if what_if:
-        lines += [
-            "",
-            "- what-if, hot spot 1 (sync aiogram filters run inline instead of a thread hop; "
-            "the same journey twice, back to back): "
-            f"{what_if['as_is_updates_per_second']} → {what_if['inline_updates_per_second']} "
-            f"updates/s overall, /start {what_if['as_is_start_per_second']} → "
-            f"{what_if['inline_start_per_second']} updates/s",
-        ]
     lines += [
         "",
         f"- cold customer cache (every update the customer's first visit since the "

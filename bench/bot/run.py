@@ -42,7 +42,7 @@ import secrets
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -374,27 +374,6 @@ async def measure_rounds(
     }
 
 
-@contextlib.contextmanager
-def inline_sync_filters() -> Iterator[None]:
-    """Run aiogram's *sync* filters inline instead of through ``asyncio.to_thread`` —
-    what the bot gets from async ``Filter`` classes (hot spot 1), measured without
-    editing the bot."""
-    from aiogram.dispatcher.event import handler
-
-    original = handler.FilterObject.call
-
-    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.awaitable:
-            return await original(self, *args, **kwargs)
-        return self.callback(*args, **self._prepare_kwargs(kwargs))
-
-    handler.FilterObject.call = call  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        handler.FilterObject.call = original  # type: ignore[method-assign]
-
-
 # -- bare aiogram ----------------------------------------------------------------------
 def bare_dispatcher(*, magic_filter: bool = False) -> Dispatcher:
     """A trivial handler per update type, one Bot API call each. ``magic_filter``: the
@@ -614,33 +593,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["ratio_runs"] = [
                 {k: v for k, v in r.items() if k not in ("ours", "bare", "magic")} for r in runs
             ]
-            if ours["thread_hops_per_update"]:
-                # what-if for hot spot 1: the same journey with sync filters run inline
-                with inline_sync_filters():
-                    inline = await measure_rounds(
-                        f.dispatcher,
-                        bot,
-                        journey(customers, 5_000_000, "basic"),
-                        args.concurrency,
-                        deadline,
-                        meters,
-                    )
-                # and once more as is, right after, so both see the same cache state
-                again = await measure_rounds(
-                    f.dispatcher,
-                    bot,
-                    journey(customers, 6_000_000, "basic"),
-                    args.concurrency,
-                    deadline,
-                    meters,
-                )
-                result["what_if_inline_sync_filters"] = {
-                    "as_is_updates_per_second": again["updates_per_second"],
-                    "inline_updates_per_second": inline["updates_per_second"],
-                    "as_is_start_per_second": again["by_kind"]["start"]["updates_per_second"],
-                    "inline_start_per_second": inline["by_kind"]["start"]["updates_per_second"],
-                    "inline_thread_hops_per_update": inline["thread_hops_per_update"],
-                }
             result["rss_mb_after_load"] = rss_mb()
             result["bare_aiogram_magic_filter"] = magic
             result["ours"] = ours
