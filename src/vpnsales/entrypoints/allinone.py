@@ -47,20 +47,18 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from dishka import AsyncContainer, Provider
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from taskiq import AsyncBroker
 
-from vpnsales.adapters.persistence import create_session_factory
 from vpnsales.adapters.persistence.admin import SqlFlagStore
 from vpnsales.adapters.persistence.changes import CustomerChangeFeed
-from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
-from vpnsales.adapters.persistence.readers import SqlCustomerSummaryReader
+from vpnsales.adapters.persistence.per_call import (
+    PerCallCustomerReader,
+    PerCallCustomerSummaries,
+)
 from vpnsales.adapters.tasks import Namespace
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.ports.admin import Flag
-from vpnsales.application.ports.clock import Clock
-from vpnsales.application.ports.readers import CustomerSummary
-from vpnsales.domain.ids import TelegramId
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher, install_retry
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.config import Settings
@@ -78,7 +76,6 @@ log = logging.getLogger("vpnsales.run")
 
 __all__ = [
     "Front",
-    "PerCallCustomerSummaries",
     "Running",
     "all_in_one",
     "freeze_long_lived_objects",
@@ -91,23 +88,6 @@ __all__ = [
 
 
 # -- small seams the bot needs at APP scope ---------------------------------------------
-class PerCallCustomerSummaries:
-    """The directory's one-statement read of a customer and their subscriptions, on a
-    bare connection per read (no ORM session to set up and close around the statement:
-    ~1/3 of a read's Python work; /start reads every time). Give it an autocommit engine:
-    one statement needs no BEGIN/ROLLBACK round trips."""
-
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
-        self._engine = engine
-        self._clock = clock
-
-    async def __call__(self, telegram_id: TelegramId) -> CustomerSummary | None:
-        async with self._engine.connect() as connection:
-            return await SqlCustomerSummaryReader(connection).summary(
-                telegram_id, now=self._clock.now()
-            )
-
-
 class MaintenanceFlag:
     """The bot's ``FlagSource``: the maintenance flag from the database."""
 
@@ -194,13 +174,9 @@ async def front(
     try:
         await broker.startup()
         sessions = await container.get(async_sessionmaker[AsyncSession])
-        # the directory's reads are one statement each: autocommit spares them the
-        # BEGIN and ROLLBACK round trips around it
-        engine = await container.get(AsyncEngine)
-        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        reads = create_session_factory(autocommit)
-        customers = PerCallCustomerReader(reads)
-        summaries = PerCallCustomerSummaries(autocommit, await container.get(Clock))
+        # the directory's reads are one statement each, on the autocommit engine
+        customers = await container.get(PerCallCustomerReader)
+        summaries = await container.get(PerCallCustomerSummaries)
         directory = (
             CustomerDirectory(
                 customers,

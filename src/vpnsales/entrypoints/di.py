@@ -58,6 +58,7 @@ from vpnsales.adapters.persistence.admin import (
 from vpnsales.adapters.persistence.broadcasts import SqlBroadcastRepository
 from vpnsales.adapters.persistence.per_call import (
     PerCallCustomerReader,
+    PerCallCustomerSummaries,
     PerCallSubscriptionReader,
 )
 from vpnsales.adapters.persistence.readers import (
@@ -141,6 +142,8 @@ from vpnsales.entrypoints.telemetry import PanelMetrics, PrometheusTelemetry
 
 DatabaseUrl = NewType("DatabaseUrl", str)
 RedisUrl = NewType("RedisUrl", str)
+ReadEngine = NewType("ReadEngine", AsyncEngine)
+"""The engine in autocommit mode, for single reads outside any unit of work."""
 ReadSessions = NewType("ReadSessions", async_sessionmaker[AsyncSession])
 """Sessions on an autocommit engine, for single reads outside any unit of work."""
 
@@ -439,28 +442,45 @@ class QueryProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def reads(self, engine: AsyncEngine) -> ReadSessions:
-        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        return ReadSessions(create_session_factory(autocommit))
+    def read_engine(self, engine: AsyncEngine) -> ReadEngine:
+        # a single read needs no BEGIN/ROLLBACK round trips around it
+        return ReadEngine(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @provide
+    def reads(self, engine: ReadEngine) -> ReadSessions:
+        return ReadSessions(create_session_factory(engine))
+
+    @provide
+    def customers(self, reads: ReadSessions) -> PerCallCustomerReader:
+        return PerCallCustomerReader(reads)
+
+    @provide
+    def summaries(self, engine: ReadEngine, clock: Clock) -> PerCallCustomerSummaries:
+        """The bot directory's one-statement read of a customer and their subscriptions."""
+        return PerCallCustomerSummaries(engine, clock)
 
     @provide
     def list_tariffs(
-        self, reads: ReadSessions, catalog: TariffCatalog, policy: ShopPolicy
+        self, customers: PerCallCustomerReader, catalog: TariffCatalog, policy: ShopPolicy
     ) -> ListTariffs:
-        return ListTariffs(customers=PerCallCustomerReader(reads), catalog=catalog, policy=policy)
+        return ListTariffs(customers=customers, catalog=catalog, policy=policy)
 
     @provide
     def get_tariff(
-        self, reads: ReadSessions, catalog: TariffCatalog, policy: ShopPolicy
+        self, customers: PerCallCustomerReader, catalog: TariffCatalog, policy: ShopPolicy
     ) -> GetTariff:
-        return GetTariff(customers=PerCallCustomerReader(reads), catalog=catalog, policy=policy)
+        return GetTariff(customers=customers, catalog=catalog, policy=policy)
 
     @provide
     def my_subscriptions(
-        self, reads: ReadSessions, panels: PanelRegistry, clock: Clock
+        self,
+        customers: PerCallCustomerReader,
+        reads: ReadSessions,
+        panels: PanelRegistry,
+        clock: Clock,
     ) -> ListMySubscriptions:
         return ListMySubscriptions(
-            customers=PerCallCustomerReader(reads),
+            customers=customers,
             subscriptions=PerCallSubscriptionReader(reads),
             panels=panels,
             clock=clock,

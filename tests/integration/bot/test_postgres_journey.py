@@ -29,7 +29,7 @@ from vpnsales.adapters.persistence import (
     SqlPaymentRepository,
     SqlTariffRepository,
 )
-from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
+from vpnsales.adapters.persistence.per_call import PerCallCustomerReader, PerCallCustomerSummaries
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.interactors.payments.apply_provider_payment import (
     ApplyProviderPayment,
@@ -41,7 +41,6 @@ from vpnsales.application.ports.outbox import TaskKicker
 from vpnsales.domain.ids import PaymentId, TelegramId
 from vpnsales.domain.limits import TrafficLimit
 from vpnsales.domain.payment import PaymentProvider, PaymentStatus
-from vpnsales.entrypoints.allinone import PerCallCustomerSummaries
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.entrypoints.config import load_settings

@@ -19,13 +19,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vpnsales.adapters.persistence.changes import CustomerChangeFeed
-from vpnsales.adapters.persistence.per_call import PerCallCustomerReader
+from vpnsales.adapters.persistence.per_call import PerCallCustomerReader, PerCallCustomerSummaries
 from vpnsales.adapters.persistence.tables import subscriptions, tariffs
 from vpnsales.application.ports.readers import CustomerSummary, CustomerView
 from vpnsales.domain.access import Access
 from vpnsales.domain.ids import AccessId, CustomerId, PanelId, TelegramId
 from vpnsales.domain.subscription import SubscriptionStatus
-from vpnsales.entrypoints.allinone import PerCallCustomerSummaries
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.testing.clock import SteerableClock
 from vpnsales.testing.database import ScratchDatabase

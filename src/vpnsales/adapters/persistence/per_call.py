@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from vpnsales.adapters.persistence.readers import SqlCustomerReader, SqlSubscriptionReader
+from vpnsales.adapters.persistence.readers import (
+    SqlCustomerReader,
+    SqlCustomerSummaryReader,
+    SqlSubscriptionReader,
+)
+from vpnsales.application.ports.clock import Clock
 from vpnsales.application.ports.readers import (
     CustomerReader,
+    CustomerSummary,
     CustomerView,
     SubscriptionReader,
     SubscriptionView,
@@ -63,4 +69,21 @@ class PerCallSubscriptionReader(SubscriptionReader):
             )
 
 
-__all__ = ["PerCallCustomerReader", "PerCallSubscriptionReader"]
+class PerCallCustomerSummaries:
+    """The directory's one-statement read of a customer and their subscriptions, on a
+    bare connection per read (no ORM session to set up and close around the statement:
+    ~1/3 of a read's Python work; /start reads every time). Give it an autocommit engine:
+    one statement needs no BEGIN/ROLLBACK round trips."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    async def __call__(self, telegram_id: TelegramId) -> CustomerSummary | None:
+        async with self._engine.connect() as connection:
+            return await SqlCustomerSummaryReader(connection).summary(
+                telegram_id, now=self._clock.now()
+            )
+
+
+__all__ = ["PerCallCustomerReader", "PerCallCustomerSummaries", "PerCallSubscriptionReader"]
