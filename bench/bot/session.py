@@ -1,25 +1,46 @@
 """An in-process Bot API session: every call is answered locally, no network.
 
-Answers are built the way Telegram would shape them (a ``Message`` for sends and edits,
-``True`` for acknowledgements), so handlers that use the returned message keep working.
-Calls are counted per method.
+What aiogram's ``AiohttpSession`` does with an answer is done here too: the answer is
+the JSON text Telegram would send (a message for sends and edits — with the inline
+keyboard it carries —, ``true`` for acknowledgements) and goes through aiogram's own
+``BaseSession.check_response``, which parses it into the method's declared result type.
+What is left out is the transport: the request is not serialized and nothing crosses a
+socket. Building the answer is the server's work; it is made cheap (a keyboard's JSON is
+kept per keyboard object) so that it does not weigh on either side of a comparison.
+
+Calls are counted per API method (``sendMessage``, ``editMessageText``…).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import time
 from collections import Counter
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message, User
 
 BOT_ID = 7_000_000_001
+
+_ME = {"id": BOT_ID, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+_MESSAGES = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "sendPhoto",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "sendDocument",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+"""API methods Telegram answers with the message sent or edited."""
 
 
 class InProcessSession(BaseSession):
@@ -27,7 +48,7 @@ class InProcessSession(BaseSession):
         super().__init__()
         self.calls: Counter[str] = Counter()
         self._ids = itertools.count(1000)
-        self._me = User(id=BOT_ID, is_bot=True, first_name="Bench", username="bench_bot")
+        self._markups: dict[int, tuple[Any, Any]] = {}
 
     async def close(self) -> None:
         return None
@@ -45,41 +66,49 @@ class InProcessSession(BaseSession):
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
-        name = type(method).__name__
+        name = method.__api_method__
         self.calls[name] += 1
-        returning = getattr(method, "__returning__", None)
-        if name == "GetMe":
-            return self._me  # type: ignore[return-value]
-        if _returns_message(returning):
-            return self._message(method)  # type: ignore[return-value]
-        if returning is bool:
-            return True  # type: ignore[return-value]
-        if name == "GetChatMember":
-            return None  # type: ignore[return-value]
-        return True  # type: ignore[return-value]
+        body = json.dumps({"ok": True, "result": self._result(name, method)})
+        response = self.check_response(bot=bot, method=method, status_code=200, content=body)
+        return cast(TelegramType, response.result)
 
-    def _message(self, method: Any) -> Message:
+    # -- the server's side ---------------------------------------------------------------
+    def _result(self, name: str, method: Any) -> Any:
+        if name == "getMe":
+            return _ME
+        if name in _MESSAGES:
+            return self._message(method)
+        if name == "getChatMember":
+            return {"status": "left", "user": _ME}
+        return True
+
+    def _message(self, method: Any) -> dict[str, Any]:
         chat_id = getattr(method, "chat_id", None)
         chat_id = (
             int(chat_id)
             if isinstance(chat_id, int | str) and str(chat_id).lstrip("-").isdigit()
             else 1
         )
-        message_id = getattr(method, "message_id", None) or next(self._ids)
-        return Message(
-            message_id=message_id,
-            date=datetime.now(UTC),
-            chat=Chat(id=chat_id, type="private"),
-            from_user=self._me,
-            text=getattr(method, "text", None) or getattr(method, "caption", None) or "",
-            reply_markup=getattr(method, "reply_markup", None)
-            if not isinstance(getattr(method, "reply_markup", None), dict)
-            else None,
-        )
+        message: dict[str, Any] = {
+            "message_id": getattr(method, "message_id", None) or next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": _ME,
+            "text": getattr(method, "text", None) or getattr(method, "caption", None) or "",
+        }
+        markup = self._markup(getattr(method, "reply_markup", None))
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
 
-
-def _returns_message(returning: Any) -> bool:
-    if returning is Message:
-        return True
-    args = getattr(returning, "__args__", ())
-    return Message in args
+    def _markup(self, markup: Any) -> Any:
+        """The inline keyboard as Telegram echoes it (only inline keyboards are)."""
+        if markup is None or not hasattr(markup, "inline_keyboard"):
+            return None
+        held = self._markups.get(id(markup))
+        if held is None or held[0] is not markup:
+            if len(self._markups) > 4096:
+                self._markups.clear()
+            held = (markup, markup.model_dump(mode="json", exclude_none=True))
+            self._markups[id(markup)] = held
+        return held[1]

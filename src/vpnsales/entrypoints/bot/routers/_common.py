@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from vpnsales.domain.errors import SubscriptionNotFound
 from vpnsales.domain.ids import SubscriptionId, TelegramId
 from vpnsales.entrypoints.bot.callbacks import parse_short_id
+from vpnsales.entrypoints.bot.methods import EditScreen, SendScreen
 from vpnsales.entrypoints.bot.presenters import View
 
 PARSE_MODE = "HTML"
@@ -21,14 +22,35 @@ async def show(
     notice: str | None = None,
 ) -> None:
     """Show ``view``: edit the pressed message when possible, else send a new one.
-    A button press is answered once (``notice``: a short toast)."""
+    A button press is answered once (``notice``: a short toast). The message Telegram
+    answers with is not parsed (``methods``: the bot never reads a screen back)."""
+    bot = event.bot
+    assert bot is not None
     if isinstance(event, Message):
-        await event.answer(view.text, reply_markup=view.keyboard, parse_mode=PARSE_MODE)
+        await bot(
+            SendScreen(
+                chat_id=event.chat.id,
+                message_thread_id=event.message_thread_id if event.is_topic_message else None,
+                business_connection_id=event.business_connection_id,
+                text=view.text,
+                reply_markup=view.keyboard,
+                parse_mode=PARSE_MODE,
+            )
+        )
         return
     message = event.message
     if edit and isinstance(message, Message) and message.text is not None:
         try:
-            await message.edit_text(view.text, reply_markup=view.keyboard, parse_mode=PARSE_MODE)
+            await bot(
+                EditScreen(
+                    chat_id=message.chat.id,
+                    message_id=message.message_id,
+                    business_connection_id=message.business_connection_id,
+                    text=view.text,
+                    reply_markup=view.keyboard,
+                    parse_mode=PARSE_MODE,
+                )
+            )
         except TelegramBadRequest as exc:
             if "message is not modified" not in exc.message:
                 raise
@@ -36,8 +58,13 @@ async def show(
         return
     await event.answer(notice)
     if message is not None:
-        await event.bot.send_message(  # type: ignore[union-attr]
-            message.chat.id, view.text, reply_markup=view.keyboard, parse_mode=PARSE_MODE
+        await bot(
+            SendScreen(
+                chat_id=message.chat.id,
+                text=view.text,
+                reply_markup=view.keyboard,
+                parse_mode=PARSE_MODE,
+            )
         )
 
 
