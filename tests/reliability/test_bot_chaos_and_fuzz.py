@@ -165,6 +165,7 @@ async def bot_on(
         try:
             yield harness, tg
         finally:
+            await harness.stop_feed()
             await container.close()
             await session.close()
             with contextlib.suppress(Exception):  # only this harness's own keys
@@ -238,8 +239,10 @@ async def test_fuzzed_callbacks_and_texts_change_nothing(
         before = await h.app.counts()
         try:
             for data, text, state in seen:
-                if state is not None:
-                    await h.redis.set(f"{h.prefix}:fsm:{user.id}:{user.id}:state", state.state)
+                if state is not None:  # through the bot's storage, as a step would
+                    await h.dp.fsm.get_context(h.bot, chat_id=user.id, user_id=user.id).set_state(
+                        state
+                    )
                 await h.press_data(user, data)
                 await h.text(user, text)
         finally:

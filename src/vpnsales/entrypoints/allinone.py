@@ -59,8 +59,15 @@ from vpnsales.adapters.persistence.per_call import (
 from vpnsales.adapters.tasks import Namespace
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.ports.admin import Flag
-from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher, install_retry
+from vpnsales.entrypoints.bot import (
+    BotConfig,
+    attach_container,
+    build_dispatcher,
+    fsm_storage,
+    install_retry,
+)
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
+from vpnsales.entrypoints.bot.state_mirror import StateChangeFeed
 from vpnsales.entrypoints.config import Settings
 from vpnsales.entrypoints.di import Gateways, build_container
 from vpnsales.entrypoints.metrics import Metrics
@@ -78,6 +85,7 @@ __all__ = [
     "Front",
     "Running",
     "all_in_one",
+    "cancel_and_wait",
     "freeze_long_lived_objects",
     "front",
     "run_all",
@@ -111,6 +119,30 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
+async def cancel_and_wait(
+    tasks: Iterable[asyncio.Task[Any]], *, rounds: int = 5, wait: float = 1.0
+) -> None:
+    """Cancel ``tasks`` and wait until they end. A cancellation can be swallowed by a
+    library racing it (Python 3.11's ``wait_for`` on a completing future): a task still
+    running ``wait`` seconds later is cancelled again, ``rounds`` times at most, then
+    left behind with an error in the log — shutting down must not hang on it."""
+    pending = {task for task in tasks if not task.done()}
+    for attempt in range(rounds):
+        if not pending:
+            return
+        if attempt:
+            log.warning("%s did not stop when cancelled; cancelling it again", _names(pending))
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=wait)
+    if pending:
+        log.error("%s ignored cancellation; left running", _names(pending))
+
+
+def _names(tasks: Iterable[asyncio.Task[Any]]) -> str:
+    return ", ".join(sorted(task.get_name() for task in tasks))
+
+
 @contextlib.contextmanager
 def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     """SIGINT/SIGTERM set ``stop`` (where the loop supports signal handlers)."""
@@ -142,6 +174,8 @@ class Front:
     directory: CustomerDirectory
     changes: CustomerChangeFeed | None = None
     """The change feed keeping ``directory`` current (``watch_changes``)."""
+    states: StateChangeFeed | None = None
+    """The feed keeping the FSM state mirror current (``watch_changes``)."""
 
 
 @asynccontextmanager
@@ -159,11 +193,13 @@ async def front(
 
     ``directory_ttl``: seconds the bot caches a customer's summary, watched or not
     (default: the directory's). ``watch_changes``: keep the directory current with the
-    database's change feed (``adapters.persistence.changes``), a task of this block: a
-    warm ``/start`` then costs no SQL. Until the feed is connected, and whenever it is
-    not, the directory falls back to its short TTL."""
+    database's change feed (``adapters.persistence.changes``), and the FSM state mirror
+    with the states' Redis channel (``bot.state_mirror``), tasks of this block: a warm
+    update then costs no SQL and no Redis round trip. Until a feed is connected, and
+    whenever it is not, the directory falls back to its short TTL and states are read
+    from Redis."""
     ns = namespace or Namespace()
-    feed_task: asyncio.Task[None] | None = None
+    feed_tasks: list[asyncio.Task[None]] = []
     broker = build_broker(settings, redis_url=redis_url, namespace=ns)
     container = build_container(
         settings,
@@ -188,13 +224,19 @@ async def front(
             if directory_ttl is not None
             else CustomerDirectory(customers, summaries=summaries)
         )
+        redis = await container.get(Redis)
+        storage = fsm_storage(redis, ns.prefix)
         feed: CustomerChangeFeed | None = None
+        states: StateChangeFeed | None = None
         if watch_changes:
             feed = CustomerChangeFeed(database_url, directory)
-            feed_task = asyncio.create_task(feed.run(), name="customer-change-feed")
+            states = StateChangeFeed(redis, storage.mirror)
+            feed_tasks.append(asyncio.create_task(feed.run(), name="customer-change-feed"))
+            feed_tasks.append(asyncio.create_task(states.run(), name="fsm-state-feed"))
         dispatcher = build_dispatcher(
             i18n=await container.get(I18n),
-            redis=await container.get(Redis),
+            redis=redis,
+            storage=storage,
             customers=customers,
             config=BotConfig.from_settings(settings, (await container.get(Gateways)).keys()),
             maintenance=MaintenanceFlag(sessions),
@@ -205,11 +247,9 @@ async def front(
         attach_container(dispatcher, container)
         bot = await container.get(Bot)
         install_retry(bot)
-        yield Front(settings, container, broker, ns, bot, dispatcher, directory, feed)
+        yield Front(settings, container, broker, ns, bot, dispatcher, directory, feed, states)
     finally:
-        if feed_task is not None:
-            feed_task.cancel()
-            await asyncio.wait([feed_task])  # it ends cancelled (its failures are logged)
+        await cancel_and_wait(feed_tasks)  # they end cancelled (their failures are logged)
         with contextlib.suppress(Exception):
             await broker.shutdown()
         await container.close()

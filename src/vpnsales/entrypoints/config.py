@@ -226,6 +226,13 @@ class WorkerSettings:
 class LogSettings:
     level: str = doc("Log level.", "INFO")
     json: bool = doc("JSON lines instead of text.", True)
+    updates: Literal["all", "slow"] = doc(
+        "Bot updates that get a line of their own: `all` (INFO, an access log) or only those "
+        "slower than `slow_update_seconds` (WARNING). Lines logged while handling an update "
+        "carry its id either way.",
+        "slow",
+    )
+    slow_update_seconds: float = doc("A bot update handled slower than this is logged.", 1.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,12 +91,23 @@ def mask(text: str) -> str:
 @contextmanager
 def log_context(**values: object) -> Iterator[None]:
     """Add ids to every log line inside the block (nested blocks merge)."""
-    merged = {**_context.get(), **{k: str(v) for k, v in values.items() if v is not None}}
-    token = _context.set(merged)
+    token = bind_log_context(**values)
     try:
         yield
     finally:
         _context.reset(token)
+
+
+def bind_log_context(**values: object) -> Token[Mapping[str, str]]:
+    """:func:`log_context` without the block, for hot paths: add ids until
+    :func:`reset_log_context` is given the token returned (in a ``finally``)."""
+    return _context.set(
+        {**_context.get(), **{k: str(v) for k, v in values.items() if v is not None}}
+    )
+
+
+def reset_log_context(token: Token[Mapping[str, str]]) -> None:
+    _context.reset(token)
 
 
 def current_context() -> Mapping[str, str]:
@@ -117,7 +128,11 @@ class JsonFormatter(logging.Formatter):
             entry.update({k: mask(str(v)) for k, v in extra.items()})
         if record.exc_info:
             entry["exc"] = mask(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _ENCODER.encode(entry)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+"""One encoder for every line (``json.dumps`` with options builds one per call)."""
 
 
 class TextFormatter(logging.Formatter):

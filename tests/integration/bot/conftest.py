@@ -13,6 +13,7 @@ The worker's real outbox use cases deliver notifications through the real
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -40,13 +41,15 @@ from vpnsales.adapters.telegram.notifier import TelegramNotifier
 from vpnsales.adapters.telegram.sender import RateLimitedSender
 from vpnsales.adapters.telegram.support import SupportDesk
 from vpnsales.domain.payment import PaymentProvider
-from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher
+from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher, fsm_storage
 from vpnsales.entrypoints.bot.admin.access import AdminRoster
 from vpnsales.entrypoints.bot.retry import RetryAfterMiddleware
+from vpnsales.entrypoints.bot.state_mirror import StateChangeFeed
 from vpnsales.testing.app import InMemoryApp
 from vpnsales.testing.bot import InMemoryInteractors, ScopedCustomerReader
 from vpnsales.testing.emulators.telegram import SentMessage, TelegramEmulator, TgUser
 from vpnsales.testing.postgres import PostgresApp, postgres_app
+from vpnsales.testing.waiting import wait_until
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -75,6 +78,21 @@ class Harness:
     retry: RetryAfterMiddleware
     config: BotConfig
     maintenance: list[bool] = field(default_factory=lambda: [False])
+    states: StateChangeFeed | None = None
+    """Keeps the FSM state mirror current, as in the serving processes."""
+    feed_task: asyncio.Task[None] | None = None
+
+    async def stop_feed(self) -> None:
+        if self.feed_task is not None:
+            self.feed_task.cancel()
+            await asyncio.wait([self.feed_task])
+            self.feed_task = None
+
+    async def watching_states(self, timeout: float = 10.0) -> None:
+        """Wait until the FSM state feed has subscribed (the mirror serves states)."""
+        states = self.states
+        assert states is not None
+        await wait_until(lambda: states.watched, what="the FSM state feed", timeout=timeout)
 
     # -- sending updates -----------------------------------------------------------
     async def send(self, update: Update) -> None:
@@ -184,6 +202,7 @@ async def make_harness(
     *,
     throttle_rate: float = 1000.0,
     admin_ids: frozenset[int] = frozenset(),
+    log_every_update: bool = False,
     **app_kwargs: Any,
 ) -> tuple[Harness, AsyncContainer, AiohttpSession]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url))
@@ -201,12 +220,14 @@ async def make_harness(
         providers=PROVIDERS,
         admin_ids=admin_ids,
         throttle_rate=throttle_rate,
+        log_every_update=log_every_update,
     )
     flag = [False]
 
     async def maintenance() -> bool:
         return flag[0]
 
+    storage = fsm_storage(redis, prefix)
     dp = build_dispatcher(
         i18n=i18n,
         redis=redis,
@@ -214,7 +235,9 @@ async def make_harness(
         config=config,
         maintenance=maintenance,
         key_prefix=prefix,
+        storage=storage,
     )
+    states = StateChangeFeed(redis, storage.mirror, min_backoff=0.05, max_backoff=0.5)
     singletons = {
         AdminRoster: NoAdmins(),
         SupportDesk: SupportDesk(bot, redis, None, prefix=prefix),
@@ -231,6 +254,8 @@ async def make_harness(
         retry=retry,
         config=config,
         maintenance=flag,
+        states=states,
+        feed_task=asyncio.create_task(states.run(), name="fsm-state-feed"),
     )
     return harness, container, session
 
@@ -250,6 +275,7 @@ async def make_bot(
 
     yield factory
     for harness, container, session in made:
+        await harness.stop_feed()
         await container.close()
         if session._session is not None:
             await session._session.close()

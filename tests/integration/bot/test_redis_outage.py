@@ -92,6 +92,7 @@ async def outage_bot(
     try:
         yield harness, own_redis
     finally:
+        await harness.stop_feed()
         await container.close()
         if session._session is not None:
             await session._session.close()

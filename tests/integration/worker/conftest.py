@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from vpnsales.entrypoints.worker.provider import TaskQueueProvider
 from vpnsales.testing.builders import a_tariff, an_option
 from vpnsales.testing.database import ScratchDatabase
 from vpnsales.testing.stack import EmulatorStack, RedisUnavailable, find_test_redis, free_port
+from vpnsales.testing.waiting import wait_until
 
 HERE = Path(__file__).parent
 PROCESS = HERE / "_process.py"
@@ -86,16 +86,10 @@ async def wait_for(
     interval: float = 0.05,
 ) -> None:
     """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(interval)
+    try:
+        await wait_until(condition, what=what, timeout=timeout, interval=interval)
+    except TimeoutError as exc:
+        pytest.fail(str(exc))
 
 
 @dataclass

@@ -30,6 +30,9 @@ class BotConfig:
     top_up_amounts: tuple[int, ...] = (100, 300, 500, 1000)
     payment_ttl_minutes: int = 60
     return_url: str | None = None
+    log_every_update: bool = False
+    """One INFO line per update; otherwise only updates slower than ``slow_update_seconds``."""
+    slow_update_seconds: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings, providers: Iterable[PaymentProvider]) -> BotConfig:
@@ -46,6 +49,8 @@ class BotConfig:
             base_currency=Currency(settings.shop.currency),
             payment_ttl_minutes=settings.shop.payment_ttl_minutes,
             return_url=settings.yookassa.return_url,
+            log_every_update=settings.log.updates == "all",
+            slow_update_seconds=settings.log.slow_update_seconds,
         )
 
     def referral_link(self, payload: str) -> str:

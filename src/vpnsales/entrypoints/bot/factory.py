@@ -13,6 +13,8 @@ Everything a handler needs per update comes from the middleware data (``t``,
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import partial
 
 from aiogram import Bot, Dispatcher
@@ -37,11 +39,11 @@ from vpnsales.entrypoints.bot.middlewares import (
     ThrottlingMiddleware,
     UpdateLoggingMiddleware,
 )
-from vpnsales.entrypoints.bot.middlewares.fsm import PrefetchedFSMMiddleware, StatePrefetch
 from vpnsales.entrypoints.bot.middlewares.gates import APP_CONTAINER_KEY
 from vpnsales.entrypoints.bot.middlewares.metrics import UpdateMetricsMiddleware
 from vpnsales.entrypoints.bot.retry import install_retry
 from vpnsales.entrypoints.bot.routers import feature_routers
+from vpnsales.entrypoints.bot.state_mirror import StateMirror
 from vpnsales.entrypoints.bot.storage import FailSoftStorage
 from vpnsales.entrypoints.bot.support import build_support_router
 from vpnsales.entrypoints.metrics import Metrics
@@ -49,6 +51,15 @@ from vpnsales.entrypoints.metrics import Metrics
 
 async def _never() -> bool:
     return False
+
+
+def fsm_storage(redis: Redis, key_prefix: str = "vpnsales") -> FailSoftStorage:
+    """The bot's FSM storage: states and data in Redis under ``<key_prefix>:fsm:``, the
+    states mirrored in this process (``storage.inner``, a :class:`StateMirror`, mirroring
+    once a :class:`~vpnsales.entrypoints.bot.state_mirror.StateChangeFeed` watches its
+    channel), and failing soft while Redis is unreachable."""
+    redis_storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{key_prefix}:fsm"))
+    return FailSoftStorage(StateMirror(redis_storage, channel=f"{key_prefix}:fsm:changed"))
 
 
 def build_dispatcher(
@@ -63,16 +74,16 @@ def build_dispatcher(
     directory: CustomerDirectory | None = None,
     key_prefix: str = "vpnsales",
     metrics: Metrics | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Dispatcher:
+    """``clock``: the monotonic clock of the throttle's windows (tests step it)."""
     # fail-soft: with Redis down the bot still answers (without FSM state), see storage.py
-    storage = storage or FailSoftStorage(
-        RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{key_prefix}:fsm"))
-    )
+    storage = storage or fsm_storage(redis, key_prefix)
     directory = directory or CustomerDirectory(customers)
     gate = MaintenanceGate(maintenance, admin_ids=config.admin_ids)
     metrics = metrics or Metrics()  # the process's, to show on its /metrics
-    # the FSM middleware runs after the throttle, which reads the state in its own round
-    # trip when it can (middlewares/fsm.py): disable aiogram's, install ours below
+    # aiogram's FSM middleware goes after the throttle (a dropped update reads no state)
+    # and inside the log context: disabled here, installed below
     dp = Dispatcher(
         storage=storage,
         disable_fsm=True,
@@ -83,20 +94,17 @@ def build_dispatcher(
         maintenance_gate=gate,
         metrics=metrics,
     )
-    dp.update.outer_middleware(UpdateLoggingMiddleware())
+    dp.update.outer_middleware(
+        UpdateLoggingMiddleware(
+            every_update=config.log_every_update, slow_seconds=config.slow_update_seconds
+        )
+    )
     dp.update.outer_middleware(ErrorTranslationMiddleware(i18n))
     dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
     dp.update.outer_middleware(
-        ThrottlingMiddleware(
-            redis,
-            rate=config.throttle_rate,
-            i18n=i18n,
-            prefix=f"{key_prefix}:thr:",
-            metrics=metrics,
-            state=StatePrefetch.for_dispatcher(dp.fsm, redis),
-        )
+        ThrottlingMiddleware(rate=config.throttle_rate, i18n=i18n, metrics=metrics, clock=clock)
     )
-    dp.update.outer_middleware(PrefetchedFSMMiddleware(dp.fsm))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(CustomerContextMiddleware(directory, i18n))
     dp.update.outer_middleware(gate)
     dp.update.outer_middleware(BannedGate())

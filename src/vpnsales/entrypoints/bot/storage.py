@@ -18,6 +18,10 @@ plain ``RedisStorage`` turns a Redis outage into "the bot says nothing at all".
 Each call has a time limit (a Redis that drops packets must not hang the update). Errors
 are logged once, then at most every ``warn_every`` seconds with a count, and once more
 when the storage answers again.
+
+A state the inner storage holds in memory (the :class:`StateMirror` of ``fsm_storage``)
+is served without the time limit's timer; a key with a clearing still to replay always
+goes to the inner storage first.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from aiogram.fsm.storage.redis import RedisStorage
 from redis.exceptions import RedisError
+
+from vpnsales.entrypoints.bot.state_mirror import MISSING, StateMirror
 
 logger = logging.getLogger("vpnsales.bot.storage")
 
@@ -78,9 +83,15 @@ class FailSoftStorage(BaseStorage):
         self._failing = False
         self._failures = 0
         self._warned_at: float | None = None
+        self._peek: Callable[[StorageKey], Any] | None = getattr(inner, "peek_state", None)
+        """A state the inner storage holds in memory (``StateMirror``): no I/O, no timer."""
 
     # -- reads: "nothing stored" when the storage is down --------------------------------
     async def get_state(self, key: StorageKey) -> str | None:
+        if self._peek is not None and key not in self._pending:
+            held = self._peek(key)
+            if held is not MISSING:
+                return cast(str | None, held)
         error, state = await self._attempt(key, "read a state", self.inner.get_state(key))
         return None if error is not None else state
 
@@ -139,21 +150,12 @@ class FailSoftStorage(BaseStorage):
     async def close(self) -> None:
         await self.inner.close()
 
-    # -- a state read elsewhere (the throttle's script, see middlewares/fsm.py) ----------
-    def direct_state_key(self, key: StorageKey) -> str | None:
-        """The Redis key holding ``key``'s state when reading it directly is the same as
-        :meth:`get_state`: the inner storage is a ``RedisStorage`` and no clearing waits
-        to be replayed for ``key``. Otherwise ``None``."""
-        inner = self.inner
-        if not isinstance(inner, RedisStorage) or key in self._pending:
-            return None
-        return inner.key_builder.build(key, "state")
-
-    def read_directly(self, raw: Any) -> str | None:
-        """The state read at :meth:`direct_state_key` (``GET``'s reply) as
-        :meth:`get_state` returns it; the storage answered."""
-        self._ok()
-        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    @property
+    def mirror(self) -> StateMirror:
+        """The inner storage, when it is the state mirror (``fsm_storage``)."""
+        if not isinstance(self.inner, StateMirror):
+            raise TypeError(f"not a mirrored storage: {type(self.inner).__name__}")
+        return self.inner
 
     # -- bookkeeping ---------------------------------------------------------------------
     def _remember(self, key: StorageKey) -> _PendingClear:

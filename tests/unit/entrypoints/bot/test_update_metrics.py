@@ -2,15 +2,15 @@
 over the in-memory app: updates by type and outcome with their latency, throttled
 customers and refused admin access (logged once, counted).
 
-No network: Bot API calls go to a recording session, throttling counts in a fake of the
-Redis script, FSM state lives in memory.
+No network: Bot API calls go to a recording session, the throttle's clock is stepped by
+the tests, FSM state lives in memory.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,21 +70,17 @@ class RecordingSession(BaseSession):
         yield b""  # pragma: no cover
 
 
-class FakeThrottleRedis:
-    """Just what ``ThrottlingMiddleware`` uses: ``register_script`` (INCR per key)."""
+class Clock:
+    """The throttle's monotonic clock, stepped by the tests."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
+        self.now = 1000.0
 
-    def register_script(self, script: str) -> Callable[..., Any]:
-        async def run(keys: list[str], args: list[str]) -> int:
-            self.counts[keys[0]] = self.counts.get(keys[0], 0) + 1
-            return self.counts[keys[0]]
-
-        return run
+    def __call__(self) -> float:
+        return self.now
 
     def new_window(self) -> None:
-        self.counts.clear()
+        self.now += 1.0
 
 
 class Roster:
@@ -105,7 +101,7 @@ class BotKit:
     dp: Dispatcher
     bot: Bot
     session: RecordingSession
-    redis: FakeThrottleRedis
+    clock: Clock
     metrics: Metrics
     container: AsyncContainer
     update_ids: itertools.count[int]
@@ -154,22 +150,23 @@ async def kit() -> AsyncIterator[BotKit]:
     app = build_in_memory_app()
     await app.add_tariff(a_tariff(code="basic"))
     metrics = Metrics()
-    redis = FakeThrottleRedis()
+    clock = Clock()
     session = RecordingSession()
     bot = Bot("123456:" + "A" * 35, session=session)
     dp = build_dispatcher(
         i18n=I18n(strict=True),
-        redis=redis,  # type: ignore[arg-type]
+        redis=None,  # type: ignore[arg-type]  # the storage is given: no Redis
         customers=ScopedCustomerReader(app),
         config=BotConfig(admin_ids=frozenset({ADMIN}), throttle_rate=2),
         storage=MemoryStorage(),
         metrics=metrics,
+        clock=clock,
     )
     container = make_async_container(
         InMemoryInteractors(app, {AdminRoster: Roster({ADMIN: AdminRole.OWNER})})
     )
     attach_container(dp, container)
-    yield BotKit(dp, bot, session, redis, metrics, container, itertools.count(1))
+    yield BotKit(dp, bot, session, clock, metrics, container, itertools.count(1))
     await container.close()
 
 
@@ -180,7 +177,7 @@ async def test_a_handled_update_is_counted_and_timed_by_type(kit: BotKit) -> Non
     assert kit.updates("message", "ok") == 1
     assert kit.value("vpnsales_bot_update_seconds_count", type="message") == 1
 
-    kit.redis.new_window()
+    kit.clock.new_window()
     await kit.press(CUSTOMER, "no-such-button")
 
     assert kit.updates("callback_query", "ok") == 1
@@ -190,7 +187,7 @@ async def test_a_handled_update_is_counted_and_timed_by_type(kit: BotKit) -> Non
 
 async def test_a_domain_error_is_rejected_and_a_crash_is_an_error(kit: BotKit) -> None:
     await kit.text(CUSTOMER, "/start t_no_such_tariff")  # TariffNotFound, told to the customer
-    kit.redis.new_window()
+    kit.clock.new_window()
     kit.session.fail_next = RuntimeError("boom")
     await kit.text(CUSTOMER, "/start")
 
@@ -212,7 +209,7 @@ async def test_a_throttled_customer_is_one_security_event_per_window(
     assert [r.getMessage() for r in events] == ["customer_throttled"]
     assert kit.updates("message", "ok") == 5  # answered or dropped: nothing failed
 
-    kit.redis.new_window()
+    kit.clock.new_window()
     for _ in range(3):
         await kit.text(CUSTOMER, "hello")
     assert kit.security("customer_throttled") == 2
@@ -223,9 +220,9 @@ async def test_a_customer_knocking_on_the_admin_panel_is_refused_and_reported(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=SECURITY_LOGGER):
         await kit.text(CUSTOMER, "/admin")
-        kit.redis.new_window()
+        kit.clock.new_window()
         await kit.press(CUSTOMER, "adm:m")
-        kit.redis.new_window()
+        kit.clock.new_window()
         await kit.text(CUSTOMER, "/start")  # an ordinary update is no security event
 
     assert kit.security("admin_access_refused") == 2

@@ -1,6 +1,6 @@
 """Update-level middlewares, in the order ``build_dispatcher`` installs them:
-logging → error translation → metrics → throttling (+ the FSM state, see ``fsm``) → FSM →
-customer context → gates."""
+logging → error translation → metrics → throttling → FSM (aiogram's, placed here by
+``build_dispatcher``) → customer context → gates."""
 
 from vpnsales.entrypoints.bot.middlewares.context import CustomerContextMiddleware
 from vpnsales.entrypoints.bot.middlewares.errors import ErrorTranslationMiddleware, tell

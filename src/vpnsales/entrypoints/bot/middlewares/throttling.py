@@ -1,71 +1,88 @@
-"""Per-customer throttling in Redis: one ``EVALSHA`` per update (INCR + PEXPIRE in a
-script), a fixed one-second window of ``ceil(rate)`` updates. The first update over the
-limit gets a short "too fast" answer; the rest are dropped silently. Payment events are
-never throttled. If Redis is unreachable the bot lets updates through (fail open).
+"""Per-customer throttling in this process: a fixed window of ``window`` seconds (one by
+default) allowing ``ceil(rate × window)`` updates, starting at a customer's first update.
+The first update over the limit gets a short "too fast" answer; the rest are dropped
+silently (a pressed button's spinner is stopped). Payment events are never throttled.
 
 A throttled customer is a security event (``customer_throttled``, logged and counted)
 once per window: on that first update over the limit, never per dropped update.
 
-With a :class:`StatePrefetch` the same script also ``GET``s the update's FSM state
-(one round trip for both, see ``middlewares/fsm.py``).
-
-The scripts go through an :class:`~vpnsales.adapters.redis_batch.AutoPipeline`: the
-updates that run concurrently (a polling batch, parallel webhook requests) share one
-pipelined round trip; an update alone sends its ``EVALSHA`` directly."""
+Why in memory and not in Redis: the throttle protects the process that does the work
+from a customer flooding it, and costs nothing on the hot path this way (a Redis script
+per update was a network round trip on every update). In polling mode one process takes
+every update, so the limit is exact; with several web replicas behind a load balancer
+each replica enforces it on what it receives. The windows of ``max_customers`` customers
+are held at most; beyond that, expired windows are dropped, then the oldest.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from vpnsales.adapters.redis_batch import AutoPipeline
 from vpnsales.entrypoints.bot.middlewares._events import is_payment_event
 from vpnsales.entrypoints.bot.middlewares.errors import tell, translator_for
-from vpnsales.entrypoints.bot.middlewares.fsm import StatePrefetch
 from vpnsales.entrypoints.metrics import Metrics
 
 logger = logging.getLogger("vpnsales.bot.throttling")
-
-_SCRIPT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
-_SCRIPT_WITH_STATE = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('GET', KEYS[2])}
-"""
 
 
 class ThrottlingMiddleware(BaseMiddleware):
     def __init__(
         self,
-        redis: Redis,
         *,
         rate: float,
         i18n: Any,
-        prefix: str = "vpnsales:thr:",
-        window_ms: int = 1000,
+        window: float = 1.0,
         metrics: Metrics | None = None,
-        state: StatePrefetch | None = None,
+        max_customers: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._metrics = metrics
-        batch = AutoPipeline(redis)
-        self._script = batch.register_script(_SCRIPT)
-        self._with_state = batch.register_script(_SCRIPT_WITH_STATE)
-        self._state = state
-        self._limit = max(1, math.ceil(rate * window_ms / 1000))
-        self._prefix = prefix
-        self._window = str(window_ms)
+        self._limit = max(1, math.ceil(rate * window))
+        self._window = window
+        self._max = max_customers
+        self._clock = clock
         self._i18n = i18n
+        self._windows: dict[int, list[float]] = {}
+        """Customer → [window start, updates in it] (in the order windows started)."""
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def count(self, user_id: int) -> int:
+        """Updates counted in ``user_id``'s current window (this one included)."""
+        now = self._clock()
+        windows = self._windows
+        current = windows.get(user_id)
+        if current is None or now - current[0] >= self._window:
+            if current is not None:
+                del windows[user_id]  # re-inserted last: the dict stays in start order
+            elif len(windows) >= self._max:
+                self._evict(now)
+            windows[user_id] = [now, 1.0]
+            return 1
+        current[1] += 1.0
+        return int(current[1])
+
+    def _evict(self, now: float) -> None:
+        """Make room: expired windows first (they are the oldest), then the oldest."""
+        windows = self._windows
+        for user_id, (started, _) in list(windows.items()):
+            if now - started < self._window:
+                break
+            del windows[user_id]
+        while len(windows) >= self._max:
+            del windows[next(iter(windows))]
 
     async def __call__(
         self,
@@ -77,21 +94,8 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or is_payment_event(event):
             return await handler(event, data)
-        key = f"{self._prefix}{user.id}"
-        state = self._state
-        prefetch = state.resolve(data) if state is not None else None
-        try:
-            if prefetch is None:
-                count = int(await self._script(keys=[key], args=[self._window]))
-            else:  # the FSM state in the same round trip
-                reply = await self._with_state(keys=[key, prefetch[1]], args=[self._window])
-                count = int(reply[0])
-        except (RedisError, OSError) as exc:
-            logger.warning("throttling unavailable: %s", exc)
-            return await handler(event, data)
+        count = self.count(user.id)
         if count <= self._limit:
-            if state is not None and prefetch is not None:
-                state.keep(data, prefetch[0], reply[1])
             return await handler(event, data)
         if count == self._limit + 1:
             self._report(user.id, event)
