@@ -5,8 +5,9 @@ the JSON text Telegram would send (a message for sends and edits — with the in
 keyboard it carries —, ``true`` for acknowledgements) and goes through aiogram's own
 ``BaseSession.check_response``, which parses it into the method's declared result type.
 What is left out is the transport: the request is not serialized and nothing crosses a
-socket. Building the answer is the server's work; it is made cheap (a keyboard's JSON is
-kept per keyboard object) so that it does not weigh on either side of a comparison.
+socket. Building the answer is the server's work; it is made cheap (the text is put
+together from JSON parts, a keyboard's kept per keyboard object) so that it does not
+weigh on either side of a comparison.
 
 Calls are counted per API method (``sendMessage``, ``editMessageText``…).
 """
@@ -27,7 +28,9 @@ from aiogram.methods.base import TelegramType
 
 BOT_ID = 7_000_000_001
 
-_ME = {"id": BOT_ID, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+_ME_JSON = json.dumps(
+    {"id": BOT_ID, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+)
 _MESSAGES = frozenset(
     {
         "sendMessage",
@@ -68,47 +71,48 @@ class InProcessSession(BaseSession):
     ) -> TelegramType:
         name = method.__api_method__
         self.calls[name] += 1
-        body = json.dumps({"ok": True, "result": self._result(name, method)})
+        body = f'{{"ok":true,"result":{self._result(name, method)}}}'
         response = self.check_response(bot=bot, method=method, status_code=200, content=body)
         return cast(TelegramType, response.result)
 
-    # -- the server's side ---------------------------------------------------------------
-    def _result(self, name: str, method: Any) -> Any:
+    # -- the server's side: the answer's JSON text, from parts kept where they repeat ------
+    def _result(self, name: str, method: Any) -> str:
         if name == "getMe":
-            return _ME
+            return _ME_JSON
         if name in _MESSAGES:
             return self._message(method)
         if name == "getChatMember":
-            return {"status": "left", "user": _ME}
-        return True
+            return f'{{"status":"left","user":{_ME_JSON}}}'
+        return "true"
 
-    def _message(self, method: Any) -> dict[str, Any]:
+    def _message(self, method: Any) -> str:
         chat_id = getattr(method, "chat_id", None)
         chat_id = (
             int(chat_id)
             if isinstance(chat_id, int | str) and str(chat_id).lstrip("-").isdigit()
             else 1
         )
-        message: dict[str, Any] = {
-            "message_id": getattr(method, "message_id", None) or next(self._ids),
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": _ME,
-            "text": getattr(method, "text", None) or getattr(method, "caption", None) or "",
-        }
+        message_id = getattr(method, "message_id", None) or next(self._ids)
+        text = getattr(method, "text", None) or getattr(method, "caption", None) or ""
         markup = self._markup(getattr(method, "reply_markup", None))
-        if markup is not None:
-            message["reply_markup"] = markup
-        return message
+        return (
+            f'{{"message_id":{int(message_id)},"date":{int(time.time())},'
+            f'"chat":{{"id":{chat_id},"type":"private"}},"from":{_ME_JSON},'
+            f'"text":{json.dumps(text, ensure_ascii=False)}'
+            + (f',"reply_markup":{markup}' if markup else "")
+            + "}"
+        )
 
-    def _markup(self, markup: Any) -> Any:
-        """The inline keyboard as Telegram echoes it (only inline keyboards are)."""
+    def _markup(self, markup: Any) -> str | None:
+        """The inline keyboard's JSON as Telegram echoes it (only inline keyboards are),
+        kept per keyboard object (the bot's keyboards are built once per layout)."""
         if markup is None or not hasattr(markup, "inline_keyboard"):
             return None
         held = self._markups.get(id(markup))
         if held is None or held[0] is not markup:
             if len(self._markups) > 4096:
                 self._markups.clear()
-            held = (markup, markup.model_dump(mode="json", exclude_none=True))
+            dumped = json.dumps(markup.model_dump(mode="json", exclude_none=True))
+            held = (markup, dumped)
             self._markups[id(markup)] = held
-        return held[1]
+        return str(held[1])

@@ -14,14 +14,16 @@ Everything a handler needs per update comes from the middleware data (``t``,
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import TelegramObject
 from dishka import AsyncContainer
-from dishka.integrations.aiogram import ContainerMiddleware, inject_router
+from dishka.integrations.aiogram import CONTAINER_NAME, ContainerMiddleware, inject_router
 from redis.asyncio import Redis
 
 from vpnsales.adapters.telegram.i18n import I18n
@@ -123,6 +125,27 @@ async def _on_startup(bot: Bot) -> None:
     install_retry(bot)
 
 
+class RequestScope(ContainerMiddleware):
+    """dishka's middleware (a request scope per event, in the handler data), leaving no
+    reference cycle behind: the scope holds the handler data in its context and the data
+    holds the scope, so every update's objects — the update, its message, the data, the
+    scope — could only be freed by the garbage collector (~30 objects per update: a
+    young-generation collection every ~40 updates, ~17 µs per update on the bot bench).
+    Taking the scope out of the data once it is closed lets reference counting free them
+    at once."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await super().__call__(handler, event, data)
+        finally:
+            data.pop(CONTAINER_NAME, None)
+
+
 def attach_container(dp: Dispatcher, container: AsyncContainer) -> None:
     """Connect dishka: a request scope per event, ``FromDishka`` injected now (not only
     at polling start-up, so ``feed_update`` and webhooks work the same).
@@ -130,8 +153,9 @@ def attach_container(dp: Dispatcher, container: AsyncContainer) -> None:
     What ``setup_dishka(container, dp, auto_inject=True)`` does, except that it also
     opens a scope around the whole update (the ``update`` observer): every update then
     entered and closed two request scopes, the outer one unused (the update middlewares
-    take nothing from it; handlers and filters get the event's)."""
-    middleware = ContainerMiddleware(container)
+    take nothing from it; handlers and filters get the event's). And the scope is taken
+    out of the handler data when it closes (:class:`RequestScope`)."""
+    middleware = RequestScope(container)
     for name, observer in dp.observers.items():
         if name != "update":
             observer.outer_middleware(middleware)
