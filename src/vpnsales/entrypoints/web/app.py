@@ -31,7 +31,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from dishka import AsyncContainer
 from dishka.exceptions import NoFactoryError
-from dishka.integrations.aiohttp import setup_dishka
+from dishka.integrations.aiohttp import DISHKA_CONTAINER_KEY, setup_dishka
 
 from vpnsales.entrypoints.config import Settings
 from vpnsales.entrypoints.metrics import Metrics
@@ -115,4 +115,16 @@ def build_web_app(
         if bot is not None:
             setup_application(app, dispatcher, bot=bot)
     setup_dishka(container, app, finalize_container=close_container)
+    app.middlewares.append(_release_request_scope)  # inside dishka's
     return app
+
+
+@web.middleware
+async def _release_request_scope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Take the request scope out of the request once the handler is done: the scope
+    holds the request in its context and the request the scope, a reference cycle that
+    left every request's objects to the garbage collector."""
+    try:
+        return await handler(request)
+    finally:
+        request.pop(DISHKA_CONTAINER_KEY, None)  # type: ignore[call-overload]
