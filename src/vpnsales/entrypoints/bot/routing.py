@@ -15,8 +15,8 @@ does. Other events (messages, payments) are routed exactly as by aiogram.
 Inside a router, aiogram's ``CallbackData.filter()`` unpacks the data again for every
 handler it tries (a pydantic model each time) and turns a foreign prefix into a raised
 and caught ``ValueError``. Callback classes that mix in :class:`FastFilter` get a
-:class:`PressFilter` instead: the prefix is compared first, and the data is unpacked once
-per press and callback class, however many of the router's handlers look at it.
+:class:`PressFilter` instead: the prefix is compared first, and a button's data is
+unpacked (and checked against each handler's rule) once, then remembered.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
 from magic_filter import MagicFilter
+from pydantic import ConfigDict
 
 _CALLBACK = "callback_query"
 
@@ -78,14 +79,17 @@ def _prefixes(router: Router) -> tuple[str, ...] | None:
 
 
 class PressFilter(CallbackQueryFilter):
-    """``CallbackData.filter()``, with the prefix compared before unpacking and the
-    unpacked data shared by the handlers that look at the same press."""
+    """``CallbackData.filter()``, with the prefix compared before unpacking, and what a
+    button's data unpacks to — and whether it passes the rule — remembered per distinct
+    data: the bot's buttons repeat (every menu press carries the same data), so a press
+    usually costs a string comparison and a dict lookup."""
 
-    __slots__ = ("_head",)
+    __slots__ = ("_decided", "_head")
 
     def __init__(self, *, callback_data: type[CallbackData], rule: MagicFilter | None = None):
         super().__init__(callback_data=callback_data, rule=rule)
         self._head = callback_data.__prefix__ + callback_data.__separator__
+        self._decided: dict[str, CallbackData | Literal[False]] = {}
 
     async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
         if not isinstance(query, CallbackQuery):
@@ -93,34 +97,54 @@ class PressFilter(CallbackQueryFilter):
         data = query.data
         if not data or not data.startswith(self._head):
             return False
-        unpacked = _unpack(query, self.callback_data, data)
-        if unpacked is None:
+        decided = self._decided.get(data)
+        if decided is None:
+            unpacked = unpack(self.callback_data, data)
+            decided = (
+                unpacked
+                if unpacked is not None and (self.rule is None or self.rule.resolve(unpacked))
+                else False
+            )
+            _remember(self._decided, data, decided)
+        if decided is False:
             return False
-        if self.rule is None or self.rule.resolve(unpacked):
-            return {"callback_data": unpacked}
-        return False
+        return {"callback_data": decided}
 
 
-_last: tuple[CallbackQuery, type[CallbackData], CallbackData | None] | None = None
-"""The last press unpacked, keyed on the press object itself: a router's handlers are
-tried one after another on the same ``CallbackQuery``; another press is another key."""
+MEMORY = 4096
+"""Distinct button data remembered per callback class and per filter (beyond that, the
+memory starts over: forged data cannot grow it)."""
+
+_unpacked: dict[tuple[type[CallbackData], str], CallbackData | None] = {}
 
 
-def _unpack(query: CallbackQuery, kind: type[CallbackData], data: str) -> CallbackData | None:
-    global _last
-    last = _last
-    if last is not None and last[0] is query and last[1] is kind:
-        return last[2]
+def unpack(kind: type[CallbackData], data: str) -> CallbackData | None:
+    """``kind.unpack(data)``, or ``None`` for data it cannot take; remembered (the
+    classes are frozen: one unpacked value serves every press of the same button)."""
+    key = (kind, data)
+    try:
+        return _unpacked[key]
+    except KeyError:
+        pass
     try:
         unpacked: CallbackData | None = kind.unpack(data)
     except (TypeError, ValueError):
         unpacked = None
-    _last = (query, kind, unpacked)
+    _remember(_unpacked, key, unpacked)
     return unpacked
 
 
+def _remember(memory: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memory) >= MEMORY:
+        memory.clear()
+    memory[key] = value
+
+
 class FastFilter:
-    """Mix into a ``CallbackData`` class (before it) to filter with :class:`PressFilter`."""
+    """Mix into a ``CallbackData`` class (before it) to filter with :class:`PressFilter`.
+    The class becomes frozen: its unpacked values are shared between presses."""
+
+    model_config = ConfigDict(frozen=True)
 
     @classmethod
     def filter(cls, rule: MagicFilter | None = None) -> PressFilter:
@@ -128,4 +152,4 @@ class FastFilter:
         return PressFilter(callback_data=cls, rule=rule)
 
 
-__all__ = ["FastFilter", "PrefixRouter", "PressFilter"]
+__all__ = ["FastFilter", "PrefixRouter", "PressFilter", "unpack"]

@@ -10,8 +10,10 @@ from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, Update, User
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from vpnsales.entrypoints.bot import routing
 from vpnsales.entrypoints.bot.callbacks import Nav, Order, Step
 from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.routing import FastFilter, PrefixRouter
@@ -197,24 +199,45 @@ async def test_the_fast_filter_decides_like_aiogrms(data: str | None) -> None:
         assert ours == theirs
 
 
-async def test_a_press_is_unpacked_once_however_many_handlers_look(
+class Counted(FastFilter, CallbackData, prefix="cnt"):
+    """Only for the test below: nothing else has pressed its buttons."""
+
+    n: int
+    tag: str = ""
+
+
+async def test_a_buttons_data_is_unpacked_once_however_many_handlers_and_presses(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     unpacked: list[str] = []
-    original = Fast.unpack.__func__  # type: ignore[attr-defined]
+    original = Counted.unpack.__func__  # type: ignore[attr-defined]
 
-    def counting(cls: type[Fast], value: str) -> Fast:
+    def counting(cls: type[Counted], value: str) -> Counted:
         unpacked.append(value)
         return original(cls, value)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(Fast, "unpack", classmethod(counting))
-    one, two = press("f:2:x"), press("f:2:x")
-    filters = [Fast.filter(F.n == 1), Fast.filter(F.tag == "y"), Fast.filter(F.n == 2)]
+    monkeypatch.setattr(Counted, "unpack", classmethod(counting))
+    one, two = press("cnt:2:x"), press("cnt:2:x")
+    filters = [Counted.filter(F.n == 1), Counted.filter(F.tag == "y"), Counted.filter(F.n == 2)]
     results = [await f(one) for f in filters]
     assert results[:2] == [False, False]
-    assert results[2] == {"callback_data": Fast(n=2, tag="x")}
-    assert unpacked == ["f:2:x"]
-    assert await filters[2](two) == {"callback_data": Fast(n=2, tag="x")}
-    assert unpacked == ["f:2:x", "f:2:x"]  # another press is unpacked anew
-    assert await Fast.filter()(press("g:2:x")) is False
-    assert unpacked == ["f:2:x", "f:2:x"]  # a foreign prefix is not unpacked at all
+    assert results[2] == {"callback_data": Counted(n=2, tag="x")}
+    assert unpacked == ["cnt:2:x"]
+    assert [await f(two) for f in filters] == results  # the same button pressed again
+    assert unpacked == ["cnt:2:x"]
+    assert await filters[2](press("cnt:3:x")) is False
+    assert unpacked == ["cnt:2:x", "cnt:3:x"]
+    assert await Counted.filter()(press("g:2:x")) is False
+    assert unpacked == ["cnt:2:x", "cnt:3:x"]  # a foreign prefix is not unpacked at all
+
+
+async def test_shared_unpacked_buttons_are_frozen_and_the_memory_is_bounded() -> None:
+    result = await Counted.filter()(press("cnt:7:a"))
+    assert result
+    with pytest.raises(ValidationError):
+        result["callback_data"].n = 8
+    catch_all = Counted.filter()
+    for i in range(routing.MEMORY + 10):  # forged data cannot grow it
+        await catch_all(press(f"cnt:{i}:z"))
+    assert len(catch_all._decided) <= routing.MEMORY
+    assert len(routing._unpacked) <= routing.MEMORY
