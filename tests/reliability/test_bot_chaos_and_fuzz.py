@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vpnsales.adapters.persistence.engine import create_engine, create_session_factory
@@ -38,6 +37,7 @@ from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.domain.payment import PaymentStatus
 from vpnsales.entrypoints.bot.callbacks import Nav, Order, Screen, Step
 from vpnsales.entrypoints.bot.states import PromoEntry
+from vpnsales.entrypoints.di import redis_client
 from vpnsales.testing.database import (
     DatabaseUnavailable,
     create_database,
@@ -157,7 +157,7 @@ async def sessions() -> AsyncIterator[async_sessionmaker[AsyncSession]]:
 async def bot_on(
     redis_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[tuple[Any, TelegramEmulator]]:
-    redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    redis = redis_client(redis_url, socket_connect_timeout=1, socket_timeout=2)
     async with TelegramEmulator() as tg:
         harness, container, session = await harness_module.make_harness(
             tg, redis, I18n(strict=True), sessions

@@ -30,6 +30,9 @@ from dishka import (
     provide,
 )
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import vpnsales.application.interactors as interactors_package
@@ -142,6 +145,26 @@ from vpnsales.entrypoints.telemetry import PanelMetrics, PrometheusTelemetry
 
 DatabaseUrl = NewType("DatabaseUrl", str)
 RedisUrl = NewType("RedisUrl", str)
+
+
+def redis_client(url: str, **options: Any) -> Redis:
+    """The process's Redis client (FSM states, locks, the support desk, readiness; the
+    task queue has its own).
+
+    Bounded waits: a Redis that drops packets must not hang the bot's updates, the locks
+    or the readiness probe; none of them blocks on purpose. One immediate retry on a
+    connection error: after a Redis restart every pooled connection is dead, and each
+    would otherwise fail the first command sent on it ("Connection closed by server")."""
+    settings: dict[str, Any] = {
+        "socket_connect_timeout": 2.0,
+        "socket_timeout": 5.0,
+        "health_check_interval": 30,
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    }
+    settings.update(options)
+    return Redis.from_url(url, **settings)
+
+
 ReadEngine = NewType("ReadEngine", AsyncEngine)
 """The engine in autocommit mode, for single reads outside any unit of work."""
 ReadSessions = NewType("ReadSessions", async_sessionmaker[AsyncSession])
@@ -211,12 +234,7 @@ class InfrastructureProvider(Provider):
 
     @provide
     async def redis(self, url: RedisUrl) -> AsyncIterator[Redis]:
-        # Bounded waits: a Redis that drops packets must not hang the bot's updates
-        # (throttle, FSM), the locks or the readiness probe; none of them blocks on
-        # purpose (the task queue has its own client).
-        client = Redis.from_url(
-            url, socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=30
-        )
+        client = redis_client(url)
         yield client
         await client.aclose()
 

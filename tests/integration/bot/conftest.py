@@ -45,6 +45,7 @@ from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatch
 from vpnsales.entrypoints.bot.admin.access import AdminRoster
 from vpnsales.entrypoints.bot.retry import RetryAfterMiddleware
 from vpnsales.entrypoints.bot.state_mirror import StateChangeFeed
+from vpnsales.entrypoints.di import redis_client
 from vpnsales.testing.app import InMemoryApp
 from vpnsales.testing.bot import InMemoryInteractors, ScopedCustomerReader
 from vpnsales.testing.emulators.telegram import SentMessage, TelegramEmulator, TgUser
@@ -173,7 +174,7 @@ class Harness:
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client(REDIS_URL)  # as the processes make it
     try:
         await client.ping()
     except Exception as exc:  # pragma: no cover - environment

@@ -44,6 +44,7 @@ from vpnsales.domain.limits import TrafficLimit
 from vpnsales.domain.payment import PaymentProvider, PaymentStatus
 from vpnsales.entrypoints.bot import BotConfig, attach_container, build_dispatcher, fsm_storage
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
+from vpnsales.entrypoints.bot.factory import RequestScope
 from vpnsales.entrypoints.bot.state_mirror import StateChangeFeed
 from vpnsales.entrypoints.config import load_settings
 from vpnsales.entrypoints.di import Gateways, build_container
@@ -341,11 +342,23 @@ def counting_redis_commands() -> Iterator[list[str]]:
 
 
 async def test_hot_path_budget_for_a_returning_customer(stack: Stack) -> None:
-    """/start and a menu button: at most one database round trip and no Redis command
-    (the FSM state comes from the mirror, the throttle counts in the process)."""
+    """/start and menu buttons: at most one database round trip, no Redis command (the
+    FSM state comes from the mirror, the throttle counts in the process) and no request
+    scope (the screens' queries are process-wide)."""
     await wait_until(lambda: stack.states.watched, what="the FSM state feed")
     engine = await stack.container.get(AsyncEngine)
     statements: list[str] = []
+    scopes = [m for o in stack.dp.observers.values() for m in o.outer_middleware]
+    (scope_middleware,) = {id(m): m for m in scopes if isinstance(m, RequestScope)}.values()
+    container = scope_middleware.container
+    opened: list[object] = []
+
+    class Counting:
+        get = container.get
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            opened.append(args)
+            return container(*args, **kwargs)
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
@@ -353,13 +366,17 @@ async def test_hot_path_budget_for_a_returning_customer(stack: Stack) -> None:
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         await stack.send(stack.tg.command(USER, "start"))  # first contact: registers
+        await stack.send(stack.tg.callback_query(USER, "n:b"))  # the process reads the catalog
+        scope_middleware.container = Counting()  # type: ignore[assignment]
         for update in (
             stack.tg.command(USER, "start"),
             stack.tg.callback_query(USER, "n:m"),
+            stack.tg.callback_query(USER, "n:b"),
         ):
             statements.clear()
             with counting_redis_commands() as sent:
                 await stack.send(update)
+            assert opened == [], "no request scope"
             queries = [
                 s
                 for s in statements
@@ -368,6 +385,7 @@ async def test_hot_path_budget_for_a_returning_customer(stack: Stack) -> None:
             assert len(queries) <= 1, queries
             assert sent == [], sent
     finally:
+        scope_middleware.container = container
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 

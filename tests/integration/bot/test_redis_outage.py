@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vpnsales.adapters.telegram.i18n import I18n
+from vpnsales.entrypoints.di import redis_client
 from vpnsales.testing.builders import a_promo
 from vpnsales.testing.emulators.telegram import TelegramEmulator
 
@@ -87,7 +88,7 @@ async def outage_bot(
     clean_db: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[tuple[Harness, OwnRedis]]:
     await own_redis.start()
-    client = Redis.from_url(own_redis.url, socket_connect_timeout=1, socket_timeout=1)
+    client = redis_client(own_redis.url, socket_connect_timeout=1, socket_timeout=1)
     harness, container, session = await make_harness(tg, client, i18n, clean_db)
     try:
         yield harness, own_redis

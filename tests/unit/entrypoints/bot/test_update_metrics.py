@@ -253,10 +253,11 @@ class CountingScopes:
         self.opened += 1
         return self.inner(*args, **kwargs)
 
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.inner.get(*args, **kwargs)
 
-async def test_an_update_opens_one_request_scope(kit: BotKit) -> None:
-    """``attach_container`` opens the request scope around the event only (dishka's own
-    set-up also opened an unused one around the whole update)."""
+
+def counting_scopes(kit: BotKit) -> CountingScopes:
     counting = CountingScopes(kit.container)
     middlewares = {
         id(m): m
@@ -267,11 +268,25 @@ async def test_an_update_opens_one_request_scope(kit: BotKit) -> None:
     assert middlewares
     for middleware in middlewares.values():
         middleware.container = counting  # type: ignore[assignment]
+    return counting
 
-    await kit.text(CUSTOMER, "/start")  # its handler takes interactors from the scope
 
+async def test_a_request_scope_is_opened_once_and_only_when_needed(kit: BotKit) -> None:
+    """``attach_container`` opens a request scope around the event only (dishka's own
+    set-up also opened an unused one around the whole update), and only when a handler
+    or filter asks for a dependency the process-wide container does not give (here every
+    interactor is request-scoped; for the production container see
+    ``test_postgres_journey``)."""
+    counting = counting_scopes(kit)
+
+    await kit.text(CUSTOMER, "/start")  # RegisterCustomer, ListMySubscriptions…: one scope
     assert kit.updates("message", "ok") == 1
     assert "SendMessage" in kit.session.calls
+    assert counting.opened == 1
+
+    kit.clock.new_window()
+    await kit.press(CUSTOMER, "no-such-button")  # answered without any dependency
+    assert kit.updates("callback_query", "ok") == 1
     assert counting.opened == 1
 
 
