@@ -4,26 +4,33 @@
 (registration; not measured), wait for the database's change feed to deliver what
 registration changed, go through the journey once unmeasured, then, as returning
 customers, send ``/start`` → menu → catalog → tariff card. Every update goes through
-the production composition (``allinone.front``: dishka container, PostgreSQL, Redis FSM
-+ throttling, the change feed, Fluent i18n, the real middlewares and routers) with the
-process's JSON logging at INFO (to ``/dev/null``), the composition frozen out of the
-garbage collector's sight as the serving processes do (``freeze_long_lived_objects``).
-Bot API calls are answered by an in-process session (no network).
+the production composition (``allinone.front``: dishka container, PostgreSQL, Redis with
+the FSM states mirrored in the process and kept current by their Redis channel, the
+in-process throttle, the customer change feed, Fluent i18n, the real middlewares and
+routers) with the process's JSON logging at INFO to ``/dev/null`` (``--log-updates``:
+the product's default, ``slow``, or ``all`` for a line per update), the composition
+frozen out of the garbage collector's sight as the serving processes do
+(``freeze_long_lived_objects``). Bot API calls are answered by an in-process session
+(``session.py``: aiogram parses Telegram-shaped JSON answers; no network).
 
-In the same run, the same raw updates go through a bare aiogram ``Dispatcher`` with a
-trivial handler (one answer per update, memory FSM, no filter: the headline
-``ratio_to_bare``), and once more with the callback handler on ``F.data`` (a synchronous
-magic filter, which aiogram runs in a thread: ``ratio_to_bare_magic_filter``, the
-baseline of earlier runs). All are fed with ``feed_raw_update`` by ``--concurrency``
-workers, like polling with tasks. Process CPU time per update is reported too
-(``cpu_ratio_to_bare``): on a shared machine it moves less than wall-clock rates.
+The same raw updates also go through a bare aiogram ``Dispatcher`` with a trivial
+handler (one answer per update, memory FSM, no filter: the headline ``ratio_to_bare``),
+and once more with the callback handler on ``F.data`` (a synchronous magic filter, which
+aiogram runs in a thread: ``ratio_to_bare_magic_filter``, the baseline of the first
+runs). Each kind's 1,000 updates go through ours and the two bare dispatchers back to
+back (who goes first alternates between runs): the machine's speed drifts by tens of
+percent over minutes, so the comparison is made within about a second; ``--repeats``
+runs, the median run reported, every run's ratio kept. All are fed with
+``feed_raw_update`` by ``--concurrency`` workers, like polling with tasks. Process CPU
+time per update is reported too (``cpu_ratio_to_bare``).
 
 Reported: updates/s, p50/p95/p99 latency per update (overall and per kind), our
-throughput as a share of bare aiogram (target ≥ 50 %), SQL statements and Redis commands
-per update (the §9 budget: ≤ 1 and ≤ 2), errors logged, process RSS, and a cProfile of
-the bot path (top functions) in ``bench/results/bot_profile.txt``.
+throughput as a share of bare aiogram (target ≥ 50 %), SQL statements, Redis commands
+and Bot API calls per update, errors logged, process RSS, and a cProfile of the bot path
+(top functions) in ``bench/results/bot_profile.txt``.
 
-Usage: ``uv run python -m bench.bot [--customers N] [--concurrency N] [--no-profile]``.
+Usage: ``uv run python -m bench.bot [--customers N] [--concurrency N] [--repeats N]
+[--log-updates slow|all] [--no-profile]``.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ import secrets
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -328,24 +335,49 @@ async def measure_rounds(
     deadline: float,
     meters: Meters,
     before_round: Callable[[], None] | None = None,
+    baselines: Mapping[str, Dispatcher] | None = None,
+    baselines_first: bool = False,
 ) -> dict[str, Any]:
     """Feed round by round (one kind at a time), counting SQL statements, Redis commands
-    and Bot API calls per update of each kind."""
+    and Bot API calls per update of each kind. Each round's updates also go through every
+    dispatcher of ``baselines`` right before or after ours (``baselines_first``): the
+    comparison is made on the same updates within about a second, so the machine's drift
+    (its speed moves by tens of percent over minutes here) weighs on both sides alike.
+    The baselines' totals are under ``"baselines"``."""
     every: list[float] = []
     by_kind: dict[str, Any] = {}
     seconds = 0.0
     cpu_us = 0.0
+    others: dict[str, dict[str, Any]] = {
+        name: {"updates": 0, "seconds": 0.0, "cpu_us": 0.0, "_raw": []} for name in baselines or {}
+    }
+
+    async def run_baselines(batch: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, other in (baselines or {}).items():
+            stats = await feed(other, bot, batch, concurrency, deadline)
+            total = others[name]
+            total["updates"] += stats["updates"]
+            total["seconds"] += stats["seconds"]
+            total["cpu_us"] += (stats["cpu_us_per_update"] or 0.0) * stats["updates"]
+            total["_raw"].extend(stats["_raw"])
+
     first = meters.snapshot()
+    calls = 0  # ours only: the baselines use the same session
     for kind in KINDS:
         batch = [u for u in updates if u[0] == kind]
+        if baselines_first:
+            await run_baselines(batch)
         if before_round is not None:
             before_round()
         before = meters.snapshot()
         stats = await feed(dp, bot, batch, concurrency, deadline)
         after = meters.snapshot()
+        if not baselines_first:
+            await run_baselines(batch)
         n = max(stats["updates"], 1)
         seconds += stats["seconds"]
         cpu_us += (stats["cpu_us_per_update"] or 0.0) * stats["updates"]
+        calls += after[2] - before[2]
         every.extend(stats.pop("_raw"))
         by_kind[kind] = {
             "updates_per_second": stats["updates_per_second"],
@@ -367,10 +399,22 @@ async def measure_rounds(
         "latency_ms": _percentiles(every),
         "sql_statements_per_update": round((last[0] - first[0]) / n, 2),
         "redis_commands_per_update": round((last[1] - first[1]) / n, 2),
-        "bot_api_calls_per_update": round((last[2] - first[2]) / n, 2),
+        "bot_api_calls_per_update": round(calls / n, 2),
         "errors_logged": last[3] - first[3],
         "thread_hops_per_update": round((last[4] - first[4]) / n, 2),
         "by_kind": by_kind,
+        "baselines": {name: _totals(total) for name, total in others.items()},
+    }
+
+
+def _totals(total: dict[str, Any]) -> dict[str, Any]:
+    done, seconds = total["updates"], total["seconds"]
+    return {
+        "updates": done,
+        "seconds": round(seconds, 3),
+        "updates_per_second": round(done / seconds, 1) if seconds else None,
+        "cpu_us_per_update": round(total["cpu_us"] / done, 1) if done else None,
+        "latency_ms": _percentiles(total["_raw"]),
     }
 
 
@@ -518,7 +562,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "database": {"url": database.url, "pool_size": 20},
             "redis": {"url": REDIS_URL},
             "telegram": {"token": TOKEN, "throttle_rate": 1000.0, "bot_username": "bench_bot"},
-            "log": {"level": "INFO"},
+            "log": {"level": "INFO", "updates": args.log_updates},
         },
     )
     session = InProcessSession()
@@ -534,6 +578,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "customers": args.customers,
         "concurrency": args.concurrency,
         "database": server.mode,
+        "log_updates": args.log_updates,
     }
     try:
         async with front(
@@ -574,20 +619,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             # pair is compared on its own and the median pair is reported
             runs: list[dict[str, Any]] = []
             ours_hops: Counter[str] = Counter()
+            magic_dp = bare_dispatcher(magic_filter=True)
             for i in range(max(1, args.repeats)):
                 batch = updates if i == 0 else journey(customers, 1_000_000 + i * 100_000, "basic")
                 seen = Counter(hops.by_function)
                 run_ours = await measure_rounds(
-                    f.dispatcher, bot, batch, args.concurrency, deadline, meters
+                    f.dispatcher,
+                    bot,
+                    batch,
+                    args.concurrency,
+                    deadline,
+                    meters,
+                    baselines={"bare": bare, "magic": magic_dp},
+                    baselines_first=i % 2 == 1,  # alternate who goes first
                 )
                 ours_hops += hops.by_function - seen
-                run_bare = await feed(bare, bot, batch, args.concurrency, deadline)
-                run_bare.pop("_raw")
-                run_magic = await feed(
-                    bare_dispatcher(magic_filter=True), bot, batch, args.concurrency, deadline
-                )
-                run_magic.pop("_raw")
-                runs.append(_pair(run_ours, run_bare, run_magic))
+                paired = run_ours.pop("baselines")
+                runs.append(_pair(run_ours, paired["bare"], paired["magic"]))
             median = sorted(runs, key=lambda r: r["ratio"] or 0.0)[len(runs) // 2]
             ours, baseline, magic = median["ours"], median["bare"], median["magic"]
             result["ratio_runs"] = [
@@ -669,9 +717,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--profile-customers", type=int, default=250)
     parser.add_argument(
-        "--repeats", type=int, default=5, help="back-to-back ours/bare pairs (median reported)"
+        "--repeats", type=int, default=7, help="back-to-back ours/bare runs (median reported)"
     )
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument(
+        "--log-updates",
+        choices=("slow", "all"),
+        default="slow",
+        help="log.updates: the default (slow updates only) or a line per update",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "bot.json")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
