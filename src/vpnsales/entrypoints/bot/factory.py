@@ -51,6 +51,7 @@ from vpnsales.entrypoints.bot.middlewares.gates import APP_CONTAINER_KEY
 from vpnsales.entrypoints.bot.middlewares.metrics import UpdateMetricsMiddleware
 from vpnsales.entrypoints.bot.retry import install_retry
 from vpnsales.entrypoints.bot.routers import feature_routers
+from vpnsales.entrypoints.bot.routing import BotDispatcher
 from vpnsales.entrypoints.bot.state_mirror import StateMirror
 from vpnsales.entrypoints.bot.storage import FailSoftStorage
 from vpnsales.entrypoints.bot.support import build_support_router
@@ -92,7 +93,7 @@ def build_dispatcher(
     metrics = metrics or Metrics()  # the process's, to show on its /metrics
     # aiogram's FSM middleware goes after the throttle (a dropped update reads no state)
     # and inside the log context: disabled here, installed below
-    dp = Dispatcher(
+    dp = BotDispatcher(
         storage=storage,
         disable_fsm=True,
         config=config,

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from vpnsales.entrypoints.bot import routing
 from vpnsales.entrypoints.bot.callbacks import Nav, Order, Step
 from vpnsales.entrypoints.bot.filters import Magic
-from vpnsales.entrypoints.bot.routing import FastFilter, PrefixRouter
+from vpnsales.entrypoints.bot.routing import BotDispatcher, FastFilter, PrefixRouter
 
 from .test_bot_filters import the_bots_dispatcher
 
@@ -241,3 +241,83 @@ async def test_shared_unpacked_buttons_are_frozen_and_the_memory_is_bounded() ->
         await catch_all(press(f"cnt:{i}:z"))
     assert len(catch_all._decided) <= routing.MEMORY
     assert len(routing._unpacked) <= routing.MEMORY
+
+
+class Panel(FastFilter, CallbackData, prefix="pn"):
+    to: str
+
+
+def screens(kind: type[Dispatcher]) -> tuple[Dispatcher, list[str], Visits, list[str]]:
+    """Two routers with buttons of one class (told apart by its value, as the bot's
+    ``Nav`` screens), one that takes any data, and one for messages only."""
+    visits, handled, offered = Visits(), [], []
+
+    def handler(name: str) -> Any:
+        async def handle(_: CallbackQuery) -> None:
+            handled.append(name)
+
+        return handle
+
+    first = PrefixRouter(name="first")
+    first.callback_query.register(handler("first"), Panel.filter(F.to == "a"))
+    messages_only = PrefixRouter(name="messages")
+    messages_only.message.register(handler("message"))
+    second = PrefixRouter(name="second")
+    second.callback_query.register(handler("second"), Panel.filter(F.to.in_({"b", "c"})))
+    anything = PrefixRouter(name="anything")
+    anything.callback_query.register(handler("anything"))
+    dp = kind()
+    for router in (first, messages_only, second, anything):
+        visits.track(router)
+        propagate = router.propagate_event
+
+        async def offer(
+            *args: Any, _name: str = router.name, _p: Any = propagate, **kw: Any
+        ) -> Any:
+            offered.append(_name)
+            return await _p(*args, **kw)
+
+        router.propagate_event = offer  # type: ignore[method-assign]
+        dp.include_router(router)
+    return dp, handled, visits, offered
+
+
+async def test_a_screens_press_enters_only_the_router_whose_handler_takes_its_value() -> None:
+    for kind in (Dispatcher, BotDispatcher):
+        dp, handled, visits, _ = screens(kind)
+        await route(dp, Panel(to="c").pack())
+        assert handled == ["second"]
+        assert visits.routers == ["second"]  # "first" has Panel buttons, not this one
+
+        await route(dp, Panel(to="zz").pack())  # no screen takes it
+        assert handled[-1] == "anything"
+        assert visits.routers[-1:] == ["anything"]
+
+
+async def test_the_bot_dispatcher_offers_a_press_only_to_the_routers_that_may_take_it() -> None:
+    dp, _, _, offered = screens(Dispatcher)
+    await route(dp, Panel(to="b").pack())
+    assert offered == ["first", "messages", "second"]  # aiogram calls them all in turn
+
+    dp, _, _, offered = screens(BotDispatcher)
+    await route(dp, Panel(to="b").pack())
+    assert offered == ["second"]
+    offered.clear()
+    await route(dp, "garbage")
+    assert offered == ["anything"]
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.text(max_size=12),
+        st.builds(lambda v: "pn:" + v, st.sampled_from(["a", "b", "c", "", "a:b", "zz"])),
+    )
+)
+@settings(max_examples=200, deadline=None)
+async def test_the_bot_dispatcher_routes_every_press_like_aiogram(data: str | None) -> None:
+    ours, ours_handled, _, _ = screens(BotDispatcher)
+    theirs, their_handled, _, _ = screens(Dispatcher)
+    await route(ours, data)
+    await route(theirs, data)
+    assert ours_handled == their_handled
