@@ -66,8 +66,8 @@ def _bot(r: dict[str, Any]) -> list[str]:
         f"({r.get('bare_aiogram_magic_filter', {}).get('updates_per_second')} updates/s)"
         if ratio is not None
         else "- ratio: n/a",
-        "- back-to-back pairs (ours then bare on the same updates; the median pair is "
-        "reported): ratio "
+        "- runs (each kind's 1,000 updates through ours and both bare dispatchers back to "
+        "back, who goes first alternating; the median run is reported): ratio "
         + ", ".join(f"{p['ratio']:.1%}" for p in r.get("ratio_runs", []) if p.get("ratio"))
         + "; by CPU "
         + ", ".join(f"{p['cpu_ratio']:.1%}" for p in r.get("ratio_runs", []) if p.get("cpu_ratio"))
@@ -106,9 +106,28 @@ def _bot(r: dict[str, Any]) -> list[str]:
         f"- registration (/start of new customers, not in the ratio): "
         f"{r.get('registration', {}).get('updates_per_second')} updates/s",
     ]
-    before_file = RESULTS / "bot_before.json"
-    if before_file.exists():
-        lines += _bot_before_after(json.loads(before_file.read_text()), r)
+    lines.append(
+        f"- log.updates = {r.get('log_updates', 'all (the only behaviour then)')}"
+        " (a line per update or only slow ones)"
+    )
+    every = RESULTS / "bot_log_all.json"
+    if every.exists():
+        e = json.loads(every.read_text())
+        lines.append(
+            f"- the same bench with `--log-updates all` (a JSON line per update, run "
+            f"{e.get('at')}): ratio {e.get('ratio_to_bare', 0):.1%}, runs "
+            + ", ".join(f"{p['ratio']:.1%}" for p in e.get("ratio_runs", []) if p.get("ratio"))
+        )
+    for name, title in (
+        (
+            "bot_before_round4.json",
+            "Round 4 (this method): the code before it (722e716), measured the same way",
+        ),
+        ("bot_before.json", "The first run, before any hot-spot fix (an older method)"),
+    ):
+        before_file = RESULTS / name
+        if before_file.exists():
+            lines += _bot_before_after(json.loads(before_file.read_text()), r, name, title)
     top = r.get("profile_top_vpnsales_cold") or r.get("profile_top_vpnsales") or []
     if top:
         lines += [
@@ -125,9 +144,11 @@ def _bot(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _bot_before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """This run next to ``bot_before.json`` (the run before the hot-spot fixes, see
-    ``bench/bot/HOTSPOTS.md``): ratios are comparable across runs, absolute rates less so."""
+def _bot_before_after(
+    before: dict[str, Any], after: dict[str, Any], name: str, title: str
+) -> list[str]:
+    """This run next to an earlier one (see ``bench/bot/HOTSPOTS.md``): ratios are
+    comparable across runs of the same method, absolute rates less so."""
 
     def figures(r: dict[str, Any]) -> dict[str, Any]:
         ours, cold = r.get("ours", {}), r.get("ours_cold_directory", {})
@@ -145,17 +166,24 @@ def _bot_before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str
             ),
             "bare aiogram with `F.data`, updates/s": magic.get("updates_per_second"),
             "ratio to bare with `F.data`": f"{magic_ratio:.1%}" if magic_ratio else None,
+            "CPU per update, µs: ours / bare, no filter": (
+                f"{ours.get('cpu_us_per_update')} / "
+                f"{r.get('bare_aiogram', {}).get('cpu_us_per_update')}"
+                if strict
+                else ours.get("cpu_us_per_update")
+            ),
             "p50 / p99 per update, ms": " / ".join(
                 str(ours.get("latency_ms", {}).get(q)) for q in ("p50", "p99")
             ),
             "cold customer cache: ratio to the headline bare": r.get(
                 "ratio_to_bare_cold_directory"
             ),
-            "SQL / Redis / thread hops per update": " / ".join(
+            "SQL / Redis / Bot API calls / thread hops per update": " / ".join(
                 str(ours.get(k))
                 for k in (
                     "sql_statements_per_update",
                     "redis_commands_per_update",
+                    "bot_api_calls_per_update",
                     "thread_hops_per_update",
                 )
             ),
@@ -171,8 +199,7 @@ def _bot_before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str
     old, new = figures(before), figures(after)
     lines = [
         "",
-        f"Before/after the hot-spot fixes (before: run of {before.get('at')}, "
-        f"`bench/results/bot_before.json`):",
+        f"{title} (before: run of {before.get('at')}, `bench/results/{name}`):",
         "",
         "| | before | after |",
         "|---|---|---|",
