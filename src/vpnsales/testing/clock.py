@@ -38,3 +38,20 @@ class SteerableClock:
     def set(self, moment: datetime) -> datetime:
         self._now = ensure_aware(moment)
         return self._now
+
+
+class ManualTimer:
+    """A monotonic clock (what ``time.monotonic`` and ``time.perf_counter`` give the code
+    under test) that moves only when told: ``timer.advance(1.5)`` or ``timer.now = …``."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("a monotonic clock does not go back")
+        self.now += seconds
+        return self.now

@@ -4,9 +4,6 @@ flood control and Fluent key coverage."""
 from __future__ import annotations
 
 import ast
-import io
-import json
-import logging
 import re
 from pathlib import Path
 
@@ -27,8 +24,8 @@ from vpnsales.entrypoints.bot.callbacks import (
     short_id,
 )
 from vpnsales.entrypoints.bot.states import ORDER_KEY, PromoEntry
-from vpnsales.entrypoints.logs import JsonFormatter
 from vpnsales.testing.emulators.telegram import TgUser
+from vpnsales.testing.logs import json_lines
 
 from .conftest import ErrorLog, Harness, no_new_rows
 from .helpers import subscriptions
@@ -230,19 +227,11 @@ async def test_fsm_state_lives_in_redis(h: Harness) -> None:
 
 async def test_update_log_lines_carry_the_update_id(make_bot: object) -> None:
     h: Harness = await make_bot(log_every_update=True)  # type: ignore[operator]
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("vpnsales.bot.updates")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        user = h.tg.add_user(8010, "Log", language_code="en")
-        update = h.tg.command(user, "start")
+    user = h.tg.add_user(8010, "Log", language_code="en")
+    update = h.tg.command(user, "start")
+    with json_lines("vpnsales.bot.updates") as lines:
         await h.send(update)
-    finally:
-        logger.removeHandler(handler)
-    (line,) = [json.loads(x) for x in stream.getvalue().splitlines()]
+    (line,) = lines
     assert line["update_id"] == str(update.update_id)
     assert line["user_id"] == str(user.id)
 

@@ -11,14 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vpnsales.adapters.persistence import SqlTariffCatalog, SqlTariffRepository
 from vpnsales.domain.tariff import Tariff
 from vpnsales.testing.builders import a_tariff
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from vpnsales.testing.clock import ManualTimer
 
 
 class CountingSessions:
@@ -77,7 +70,7 @@ async def test_every_tariff_in_display_order_inactive_ones_included(
 
 async def test_read_once_per_ttl(clean_db: async_sessionmaker[AsyncSession]) -> None:
     await write(clean_db, a_tariff(code="basic"))
-    sessions, clock = CountingSessions(clean_db), Clock()
+    sessions, clock = CountingSessions(clean_db), ManualTimer(100.0)
     catalog = SqlTariffCatalog(sessions, ttl=5, clock=clock)  # type: ignore[arg-type]
 
     for _ in range(3):
@@ -93,7 +86,7 @@ async def test_another_process_change_shows_after_the_ttl(
 ) -> None:
     basic = a_tariff(code="basic")
     await write(clean_db, basic)
-    clock = Clock()
+    clock = ManualTimer(100.0)
     catalog = SqlTariffCatalog(clean_db, ttl=5, clock=clock)
     await catalog.tariffs()
 
@@ -111,7 +104,7 @@ async def test_this_process_change_shows_once_committed(
 ) -> None:
     basic = a_tariff(code="basic")
     await write(clean_db, basic)
-    catalog = SqlTariffCatalog(clean_db, clock=Clock())
+    catalog = SqlTariffCatalog(clean_db, clock=ManualTimer(100.0))
     await catalog.tariffs()
 
     basic.deactivate()
@@ -127,7 +120,7 @@ async def test_a_rolled_back_change_is_not_shown(
 ) -> None:
     basic = a_tariff(code="basic")
     await write(clean_db, basic)
-    catalog = SqlTariffCatalog(clean_db, clock=Clock())
+    catalog = SqlTariffCatalog(clean_db, clock=ManualTimer(100.0))
     await catalog.tariffs()
 
     basic.deactivate()
@@ -141,7 +134,7 @@ async def test_a_read_overtaken_by_a_change_is_not_kept(
 ) -> None:
     await write(clean_db, a_tariff(code="basic"))
     sessions = CountingSessions(clean_db)
-    catalog = SqlTariffCatalog(sessions, clock=Clock())  # type: ignore[arg-type]
+    catalog = SqlTariffCatalog(sessions, clock=ManualTimer(100.0))  # type: ignore[arg-type]
     sessions.during_read = catalog.invalidate  # a commit lands while the read runs
 
     await catalog.tariffs()

@@ -13,6 +13,7 @@ from vpnsales.adapters.panels._http import resilient_transport
 from vpnsales.adapters.panels.remnawave import RemnawaveConfig, RemnawavePanel
 from vpnsales.application.ports.panels import CircuitState, PanelUnavailable
 from vpnsales.domain.ids import PanelId
+from vpnsales.testing.clock import ManualTimer
 
 
 class Observer:
@@ -33,14 +34,6 @@ class Observer:
 
 async def _no_sleep(delay: float) -> None:
     return None
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _answers(*statuses: int) -> Callable[[httpx.Request], httpx.Response]:
@@ -82,7 +75,7 @@ async def test_each_call_is_reported_with_its_method_and_outcome() -> None:
 
 async def test_circuit_changes_are_reported_open_half_open_closed() -> None:
     observer = Observer()
-    clock = Clock()
+    clock = ManualTimer()
     failing = [True]
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -14,6 +14,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from vpnsales.entrypoints.bot.storage import FailSoftStorage, StateUnavailable
+from vpnsales.testing.clock import ManualTimer
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 OTHER = StorageKey(bot_id=1, chat_id=43, user_id=43)
@@ -54,26 +55,18 @@ class FlakyBackend(MemoryStorage):
         await super().set_data(key, data)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def backend() -> FlakyBackend:
     return FlakyBackend()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualTimer:
+    return ManualTimer(1000.0)
 
 
 @pytest.fixture
-def storage(backend: FlakyBackend, clock: FakeClock) -> FailSoftStorage:
+def storage(backend: FlakyBackend, clock: ManualTimer) -> FailSoftStorage:
     return FailSoftStorage(backend, warn_every=60, clock=clock)
 
 
@@ -179,7 +172,7 @@ async def test_a_hanging_backend_counts_as_down(backend: FlakyBackend) -> None:
 async def test_an_outage_is_logged_once_then_rate_limited_then_its_end(
     storage: FailSoftStorage,
     backend: FlakyBackend,
-    clock: FakeClock,
+    clock: ManualTimer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="vpnsales.bot.storage")

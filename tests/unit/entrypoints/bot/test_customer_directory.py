@@ -17,16 +17,9 @@ from vpnsales.domain.customer import Customer
 from vpnsales.domain.ids import CustomerId, TelegramId
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.testing.builders import a_customer
+from vpnsales.testing.clock import ManualTimer
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingSummaries:
@@ -47,11 +40,11 @@ class NoCustomerReads:
         raise AssertionError("not used")
 
 
-def a_directory() -> tuple[CustomerDirectory, CountingSummaries, Clock, CustomerView]:
+def a_directory() -> tuple[CustomerDirectory, CountingSummaries, ManualTimer, CustomerView]:
     db = MemoryDatabase()
     customer = a_customer(telegram_id=TelegramId(501))
     db.tables["customers"][customer.id] = customer
-    summaries, clock = CountingSummaries(db), Clock()
+    summaries, clock = CountingSummaries(db), ManualTimer()
     directory = CustomerDirectory(NoCustomerReads(), clock=clock, summaries=summaries)
     return directory, summaries, clock, customer_view(customer)
 
@@ -111,12 +104,12 @@ class GatedSummaries(CountingSummaries):
 
 def a_watched_directory(
     *, gated: bool = False
-) -> tuple[CustomerDirectory, CountingSummaries, Clock, MemoryDatabase, Customer]:
+) -> tuple[CustomerDirectory, CountingSummaries, ManualTimer, MemoryDatabase, Customer]:
     db = MemoryDatabase()
     customer = a_customer(telegram_id=TelegramId(501), username="before")
     db.tables["customers"][customer.id] = customer
     summaries = GatedSummaries(db) if gated else CountingSummaries(db)
-    clock = Clock()
+    clock = ManualTimer()
     directory = CustomerDirectory(
         NoCustomerReads(), clock=clock, summaries=summaries, watched_ttl=600
     )
@@ -291,7 +284,7 @@ async def test_the_customer_index_follows_evictions() -> None:
         db.tables["customers"][c.id] = c
     summaries = CountingSummaries(db)
     directory = CustomerDirectory(
-        NoCustomerReads(), clock=Clock(), summaries=summaries, max_entries=10
+        NoCustomerReads(), clock=ManualTimer(), summaries=summaries, max_entries=10
     )
     directory.watching(True)
     for c in customers:

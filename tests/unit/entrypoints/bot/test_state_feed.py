@@ -14,17 +14,10 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
 from vpnsales.entrypoints.bot.state_mirror import MISSING, StateChangeFeed, StateMirror
+from vpnsales.testing.clock import ManualTimer
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 CHANNEL = "shop:fsm:changed"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Connection:
@@ -46,7 +39,7 @@ class PubSub:
     """Answers ``get_message`` from a script; an empty script is a silent connection
     (the wait takes the whole timeout on the clock)."""
 
-    def __init__(self, clock: Clock, script: deque[Any]) -> None:
+    def __init__(self, clock: ManualTimer, script: deque[Any]) -> None:
         self.clock = clock
         self.script = script
         self.connection: Connection | None = None
@@ -75,7 +68,7 @@ class PubSub:
 
 
 class Redis:
-    def __init__(self, clock: Clock, scripts: list[deque[Any]]) -> None:
+    def __init__(self, clock: ManualTimer, scripts: list[deque[Any]]) -> None:
         self.clock = clock
         self.scripts = scripts
         self.made: list[PubSub] = []
@@ -108,7 +101,9 @@ async def run(feed: StateChangeFeed) -> None:
         await feed.run()
 
 
-def feed_for(redis: Redis, states: StateMirror, clock: Clock, seen: list[Any]) -> StateChangeFeed:
+def feed_for(
+    redis: Redis, states: StateMirror, clock: ManualTimer, seen: list[Any]
+) -> StateChangeFeed:
     async def sleep(seconds: float) -> None:
         seen.append(("sleep", seconds, states.watched))
         raise Stop
@@ -123,7 +118,7 @@ def feed_for(redis: Redis, states: StateMirror, clock: Clock, seen: list[Any]) -
 
 
 async def test_watching_starts_at_the_confirmation_and_other_writes_are_heard() -> None:
-    clock, states, seen = Clock(), mirror(), []
+    clock, states, seen = ManualTimer(), mirror(), []
     key = states.state_key(KEY)
     watched_before: list[bool] = []
 
@@ -156,7 +151,7 @@ async def test_watching_starts_at_the_confirmation_and_other_writes_are_heard() 
 
 
 async def test_a_silent_connection_is_pinged_then_given_up() -> None:
-    clock, states, seen = Clock(), mirror(), []
+    clock, states, seen = ManualTimer(), mirror(), []
     redis = Redis(clock, [deque([subscribed()])])  # then nothing at all
     await run(feed_for(redis, states, clock, seen))
     assert redis.made[0].pings == 1
@@ -165,7 +160,7 @@ async def test_a_silent_connection_is_pinged_then_given_up() -> None:
 
 
 async def test_an_answered_ping_keeps_watching() -> None:
-    clock, states, seen = Clock(), mirror(), []
+    clock, states, seen = ManualTimer(), mirror(), []
 
     def silence(pubsub: PubSub) -> None:
         clock.now += 15.0
@@ -185,7 +180,7 @@ async def test_an_answered_ping_keeps_watching() -> None:
 
 
 async def test_a_reconnection_unwatches_until_the_new_subscription_is_confirmed() -> None:
-    clock, states, seen = Clock(), mirror(), []
+    clock, states, seen = ManualTimer(), mirror(), []
     key = states.state_key(KEY)
 
     def reconnect(pubsub: PubSub) -> dict[str, Any]:
@@ -214,7 +209,7 @@ async def test_cancelled_while_cleaning_up_a_lost_subscription_the_feed_ends() -
     """The process stops (SIGTERM) while the feed closes a lost connection, and the
     cancellation is swallowed below it (as Python 3.11's ``wait_for`` can, racing a
     completing close): the feed must end, not subscribe again — it hung shutdown."""
-    clock, states = Clock(), mirror()
+    clock, states = ManualTimer(), mirror()
     closing = asyncio.Event()
 
     class SlowToClose(PubSub):

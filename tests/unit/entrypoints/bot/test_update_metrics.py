@@ -34,6 +34,7 @@ from vpnsales.entrypoints.metrics import Metrics
 from vpnsales.testing.app import build_in_memory_app
 from vpnsales.testing.bot import InMemoryInteractors, ScopedCustomerReader
 from vpnsales.testing.builders import a_tariff
+from vpnsales.testing.clock import ManualTimer
 
 CUSTOMER = 501
 ADMIN = 900
@@ -71,19 +72,6 @@ class RecordingSession(BaseSession):
         yield b""  # pragma: no cover
 
 
-class Clock:
-    """The throttle's monotonic clock, stepped by the tests."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def new_window(self) -> None:
-        self.now += 1.0
-
-
 class Roster:
     """Stands in for ``AdminRoster``."""
 
@@ -102,7 +90,7 @@ class BotKit:
     dp: Dispatcher
     bot: Bot
     session: RecordingSession
-    clock: Clock
+    clock: ManualTimer
     metrics: Metrics
     container: AsyncContainer
     update_ids: itertools.count[int]
@@ -151,7 +139,7 @@ async def kit() -> AsyncIterator[BotKit]:
     app = build_in_memory_app()
     await app.add_tariff(a_tariff(code="basic"))
     metrics = Metrics()
-    clock = Clock()
+    clock = ManualTimer(1000.0)
     session = RecordingSession()
     bot = Bot("123456:" + "A" * 35, session=session)
     dp = build_dispatcher(
@@ -178,7 +166,7 @@ async def test_a_handled_update_is_counted_and_timed_by_type(kit: BotKit) -> Non
     assert kit.updates("message", "ok") == 1
     assert kit.value("vpnsales_bot_update_seconds_count", type="message") == 1
 
-    kit.clock.new_window()
+    kit.clock.advance(1.0)  # a new throttle window
     await kit.press(CUSTOMER, "no-such-button")
 
     assert kit.updates("callback_query", "ok") == 1
@@ -188,7 +176,7 @@ async def test_a_handled_update_is_counted_and_timed_by_type(kit: BotKit) -> Non
 
 async def test_a_domain_error_is_rejected_and_a_crash_is_an_error(kit: BotKit) -> None:
     await kit.text(CUSTOMER, "/start t_no_such_tariff")  # TariffNotFound, told to the customer
-    kit.clock.new_window()
+    kit.clock.advance(1.0)  # a new throttle window
     kit.session.fail_next = RuntimeError("boom")
     await kit.text(CUSTOMER, "/start")
 
@@ -210,7 +198,7 @@ async def test_a_throttled_customer_is_one_security_event_per_window(
     assert [r.getMessage() for r in events] == ["customer_throttled"]
     assert kit.updates("message", "ok") == 5  # answered or dropped: nothing failed
 
-    kit.clock.new_window()
+    kit.clock.advance(1.0)  # a new throttle window
     for _ in range(3):
         await kit.text(CUSTOMER, "hello")
     assert kit.security("customer_throttled") == 2
@@ -221,9 +209,9 @@ async def test_a_customer_knocking_on_the_admin_panel_is_refused_and_reported(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=SECURITY_LOGGER):
         await kit.text(CUSTOMER, "/admin")
-        kit.clock.new_window()
+        kit.clock.advance(1.0)  # a new throttle window
         await kit.press(CUSTOMER, "adm:m")
-        kit.clock.new_window()
+        kit.clock.advance(1.0)  # a new throttle window
         await kit.text(CUSTOMER, "/start")  # an ordinary update is no security event
 
     assert kit.security("admin_access_refused") == 2
@@ -284,7 +272,7 @@ async def test_a_request_scope_is_opened_once_and_only_when_needed(kit: BotKit) 
     assert "SendMessage" in kit.session.calls
     assert counting.opened == 1
 
-    kit.clock.new_window()
+    kit.clock.advance(1.0)  # a new throttle window
     await kit.press(CUSTOMER, "no-such-button")  # answered without any dependency
     assert kit.updates("callback_query", "ok") == 1
     assert counting.opened == 1
@@ -300,7 +288,7 @@ async def test_an_update_leaves_no_reference_cycle(kit: BotKit) -> None:
     gc.disable()
     try:
         for _ in range(5):
-            kit.clock.new_window()
+            kit.clock.advance(1.0)  # a new throttle window
             await kit.text(CUSTOMER, "/start")
             await kit.press(CUSTOMER, "n:m")
         leaked = gc.collect()
