@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import uuid4
@@ -28,26 +27,9 @@ from vpnsales.domain.subscription import SubscriptionStatus
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
 from vpnsales.testing.clock import SteerableClock
 from vpnsales.testing.database import ScratchDatabase
+from vpnsales.testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-async def eventually(
-    read: Callable[[], Awaitable[object]], what: str, timeout: float = 10.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await read():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class CountingSummaries:
@@ -107,7 +89,7 @@ async def watched_directory(
     feed = CustomerChangeFeed(pg_database.url, directory, sleep=gate)
     task = asyncio.create_task(feed.run())
     try:
-        await wait_until(lambda: directory.watched, "the feed to listen")
+        await wait_until(lambda: directory.watched, what="the feed to listen")
         yield Watched(directory, feed, summaries, gate)
     finally:
         task.cancel()
@@ -151,7 +133,7 @@ async def test_changes_committed_elsewhere_reach_the_directory(
             view: CustomerView | None = await w.directory.refresh(tid)
             return view is not None and view.banned
 
-        await eventually(banned, "the ban to reach the directory")
+        await wait_until(banned, what="the ban to reach the directory")
 
         # a subscription (the worker's sweep: a plain UPDATE of many rows)
         async with clean_db() as session, session.begin():
@@ -166,7 +148,7 @@ async def test_changes_committed_elsewhere_reach_the_directory(
             subs = w.directory.subscriptions(tid) or ()
             return [s.status for s in subs] == [SubscriptionStatus.SUSPENDED]
 
-        await eventually(suspended, "the suspension to reach the directory")
+        await wait_until(suspended, what="the suspension to reach the directory")
 
         # an access (provisioned by the worker): the summary shows its link
         access = Access.new(
@@ -185,7 +167,7 @@ async def test_changes_committed_elsewhere_reach_the_directory(
             subs = w.directory.subscriptions(tid) or ()
             return bool(subs) and subs[0].access is not None
 
-        await eventually(provisioned, "the access to reach the directory")
+        await wait_until(provisioned, what="the access to reach the directory")
 
         # a tariff renamed concerns every summary
         reads = w.summaries.reads
@@ -203,7 +185,7 @@ async def test_changes_committed_elsewhere_reach_the_directory(
             subs = w.directory.subscriptions(tid) or ()
             return bool(subs) and subs[0].tariff_name == "Новое"
 
-        await eventually(renamed, "the rename to reach the directory")
+        await wait_until(renamed, what="the rename to reach the directory")
 
 
 async def test_a_change_of_someone_else_keeps_the_entry(
@@ -231,7 +213,7 @@ async def test_a_change_of_someone_else_keeps_the_entry(
             view = await w.directory.refresh(marker_tid)
             return view is not None and view.username == "after"
 
-        await eventually(marker_changed, "the marker's change")
+        await wait_until(marker_changed, what="the marker's change")
         reads = w.summaries.reads
         await w.directory.get(tid)
         await w.directory.refresh(tid)
@@ -256,8 +238,8 @@ async def test_a_lost_connection_unwatches_then_the_feed_comes_back(
             killed = await connection.scalar(text(f"SELECT pg_terminate_backend({pid})"))
         assert killed
 
-        await wait_until(lambda: not w.directory.watched, "the directory to be unwatched")
-        await wait_until(lambda: w.gate.delays != [], "the feed to wait for reconnecting")
+        await wait_until(lambda: not w.directory.watched, what="the directory to be unwatched")
+        await wait_until(lambda: w.gate.delays != [], what="the feed to wait for reconnecting")
         assert w.gate.delays == [0.5]  # the first retry comes soon
         await w.directory.get(tid)  # an update (the directory was dropped: a read)
         await w.directory.get(tid)  # the next one's context middleware
@@ -276,7 +258,7 @@ async def test_a_lost_connection_unwatches_then_the_feed_comes_back(
         w.gate.open.set()
 
         await wait_until(
-            lambda: w.directory.watched and w.feed.connections == 2, "the feed to reconnect"
+            lambda: w.directory.watched and w.feed.connections == 2, what="the feed to reconnect"
         )
         assert w.feed.backend_pid not in (None, pid)
         view = await w.directory.refresh(tid)
@@ -304,7 +286,7 @@ async def test_reconnection_backs_off_up_to_a_bound_and_the_password_stays_out(
     caplog.set_level(logging.DEBUG, logger="vpnsales.persistence.changes")
     task = asyncio.create_task(feed.run())
     try:
-        await wait_until(lambda: len(gate.delays) == 6, "six failed connections")
+        await wait_until(lambda: len(gate.delays) == 6, what="six failed connections")
     finally:
         task.cancel()
         await asyncio.wait([task])
@@ -330,10 +312,10 @@ async def test_the_password_stays_out_of_the_logs_of_a_working_feed(
     caplog.set_level(logging.DEBUG, logger="vpnsales.persistence.changes")
     task = asyncio.create_task(feed.run())
     try:
-        await wait_until(lambda: feed.watched, "the feed to listen")
+        await wait_until(lambda: feed.watched, what="the feed to listen")
         async with pg_engine.connect() as connection:
             await connection.execute(text(f"SELECT pg_terminate_backend({feed.backend_pid})"))
-        await wait_until(lambda: feed.connections == 2 and feed.watched, "a reconnection")
+        await wait_until(lambda: feed.connections == 2 and feed.watched, what="a reconnection")
     finally:
         task.cancel()
         await asyncio.wait([task])

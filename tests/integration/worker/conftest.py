@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -78,18 +78,8 @@ FileClock = _proc.FileClock
 clock_provider = _proc.clock_provider
 
 
-async def wait_for(
-    condition: Callable[[], Awaitable[bool] | bool],
-    *,
-    timeout: float = 15.0,
-    what: str = "condition",
-    interval: float = 0.05,
-) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
-    try:
-        await wait_until(condition, what=what, timeout=timeout, interval=interval)
-    except TimeoutError as exc:
-        pytest.fail(str(exc))
+wait_for = wait_until
+"""Poll a condition (sync or async) until it holds, or fail after ``timeout`` seconds."""
 
 
 @dataclass
