@@ -67,6 +67,7 @@ from vpnsales.entrypoints.bot import (
     install_retry,
 )
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
+from vpnsales.entrypoints.bot.middlewares.inflight import IN_FLIGHT_KEY, InFlightUpdates
 from vpnsales.entrypoints.bot.state_mirror import StateChangeFeed
 from vpnsales.entrypoints.config import Settings
 from vpnsales.entrypoints.di import Gateways, build_container
@@ -139,6 +140,22 @@ async def cancel_and_wait(
         log.error("%s ignored cancellation; left running", _names(pending))
 
 
+async def _drain_updates(dispatcher: Dispatcher, timeout: float = 10.0) -> None:
+    """Wait (at most ``timeout`` seconds) for the updates still being handled: polling
+    and the webhook handler do not, and closing the bot's session under a handler cuts
+    its answer short."""
+    in_flight = dispatcher.workflow_data.get(IN_FLIGHT_KEY)
+    if not isinstance(in_flight, InFlightUpdates) or not in_flight.count:
+        return
+    log.info("waiting for %d update(s) still being handled", in_flight.count)
+    if not await in_flight.wait_idle(timeout):
+        log.warning(
+            "%d update(s) still being handled after %.0f s; stopping anyway",
+            in_flight.count,
+            timeout,
+        )
+
+
 def _names(tasks: Iterable[asyncio.Task[Any]]) -> str:
     return ", ".join(sorted(task.get_name() for task in tasks))
 
@@ -200,6 +217,7 @@ async def front(
     from Redis."""
     ns = namespace or Namespace()
     feed_tasks: list[asyncio.Task[None]] = []
+    dispatcher: Dispatcher | None = None
     broker = build_broker(settings, redis_url=redis_url, namespace=ns)
     container = build_container(
         settings,
@@ -249,6 +267,8 @@ async def front(
         install_retry(bot)
         yield Front(settings, container, broker, ns, bot, dispatcher, directory, feed, states)
     finally:
+        if dispatcher is not None:  # let the updates being handled finish first
+            await _drain_updates(dispatcher)
         await cancel_and_wait(feed_tasks)  # they end cancelled (their failures are logged)
         with contextlib.suppress(Exception):
             await broker.shutdown()

@@ -211,3 +211,27 @@ def test_process_commands_explain_themselves(
     text = capsys.readouterr().out
     assert f"Usage: vpnsales {command}" in text
     assert "SIGTERM" in text or command == "demo"
+
+
+async def test_bot_stopped_while_answering_finishes_the_answer(
+    tmp_path: Path, pg_database: ScratchDatabase, redis_url: str, tg: TelegramEmulator
+) -> None:
+    """SIGTERM arrives while the bot is still sending its answer to an update (every
+    Bot API call takes a second here): the process waits for the update to be handled
+    before closing its HTTP session, so the customer gets the whole answer."""
+    env = telegram_env(tg, "polling")
+    async with start(tmp_path, "bot", database=pg_database, redis_url=redis_url, **env) as proc:
+        await proc.wait_for("bot polling started")
+        await proc.wait_for("customer change feed: listening")
+        user = tg.add_user(7304, "Stella", language_code="en")
+        tg.faults.latency = 1.0
+        tg.faults.path_filter = "/sendMessage"
+        tg.enqueue(tg.command(user, "start"))
+        welcome = await tg.wait_for_message(user.id, timeout=30)  # then the menu, in flight
+        assert "Hi, Stella" in (welcome.plain_text or "")
+
+        assert await proc.terminate() == 0
+    texts = [m.plain_text or "" for m in tg.sent_messages(user.id)]
+    assert len(texts) == 2, texts  # the welcome and the menu
+    assert "Traceback" not in proc.output()
+    assert "waiting for 1 update(s) still being handled" in proc.output()

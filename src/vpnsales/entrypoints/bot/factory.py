@@ -48,6 +48,7 @@ from vpnsales.entrypoints.bot.middlewares import (
     UpdateLoggingMiddleware,
 )
 from vpnsales.entrypoints.bot.middlewares.gates import APP_CONTAINER_KEY
+from vpnsales.entrypoints.bot.middlewares.inflight import IN_FLIGHT_KEY, InFlightUpdates
 from vpnsales.entrypoints.bot.middlewares.metrics import UpdateMetricsMiddleware
 from vpnsales.entrypoints.bot.retry import install_retry
 from vpnsales.entrypoints.bot.routers import feature_routers
@@ -103,6 +104,9 @@ def build_dispatcher(
         maintenance_gate=gate,
         metrics=metrics,
     )
+    in_flight = InFlightUpdates()
+    dp[IN_FLIGHT_KEY] = in_flight
+    dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(
         UpdateLoggingMiddleware(
             every_update=config.log_every_update, slow_seconds=config.slow_update_seconds
