@@ -14,7 +14,7 @@ Everything a handler needs per update comes from the middleware data (``t``,
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -50,6 +50,7 @@ from vpnsales.entrypoints.bot.middlewares import (
 from vpnsales.entrypoints.bot.middlewares.gates import APP_CONTAINER_KEY
 from vpnsales.entrypoints.bot.middlewares.inflight import IN_FLIGHT_KEY, InFlightUpdates
 from vpnsales.entrypoints.bot.middlewares.metrics import UpdateMetricsMiddleware
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 from vpnsales.entrypoints.bot.retry import install_retry
 from vpnsales.entrypoints.bot.routers import feature_routers
 from vpnsales.entrypoints.bot.routing import BotDispatcher
@@ -198,7 +199,7 @@ class RequestScope(ContainerMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

@@ -8,7 +8,6 @@ errors are shown to admins with their detail by :class:`AdminErrors`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -156,6 +155,7 @@ from vpnsales.entrypoints.bot.filters import Magic
 from vpnsales.entrypoints.bot.keyboards import button, markup
 from vpnsales.entrypoints.bot.middlewares.errors import plain
 from vpnsales.entrypoints.bot.middlewares.gates import MaintenanceGate
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 from vpnsales.entrypoints.bot.presenters import View
 from vpnsales.entrypoints.bot.routers._common import show
 from vpnsales.entrypoints.bot.routing import PrefixRouter
@@ -182,7 +182,7 @@ class AdminErrors(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

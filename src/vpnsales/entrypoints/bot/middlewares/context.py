@@ -6,7 +6,6 @@ the directory's entry is fresh."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -15,6 +14,7 @@ from aiogram.types import TelegramObject, User
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.domain.customer import Language
 from vpnsales.entrypoints.bot.cache import CustomerDirectory
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 
 
 class CustomerContextMiddleware(BaseMiddleware):
@@ -24,7 +24,7 @@ class CustomerContextMiddleware(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

@@ -9,7 +9,7 @@ import html
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -19,6 +19,7 @@ from aiogram.types import TelegramObject, Update, User
 from vpnsales.adapters.telegram.i18n import I18n, Translator
 from vpnsales.domain.customer import Language
 from vpnsales.domain.errors import DomainError
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 from vpnsales.entrypoints.bot.storage import StateUnavailable
 from vpnsales.entrypoints.logs import log_context
 
@@ -66,7 +67,7 @@ class ErrorTranslationMiddleware(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
@@ -15,6 +15,7 @@ from vpnsales.adapters.telegram.i18n import Translator
 from vpnsales.application.ports.readers import CustomerView
 from vpnsales.entrypoints.bot.middlewares._events import is_payment_event
 from vpnsales.entrypoints.bot.middlewares.errors import tell
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 
 logger = logging.getLogger("vpnsales.bot.gates")
 
@@ -62,7 +63,7 @@ class MaintenanceGate(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
@@ -95,7 +96,7 @@ async def _is_listed_admin(data: dict[str, Any], telegram_id: int) -> bool:
 class BannedGate(BaseMiddleware):
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

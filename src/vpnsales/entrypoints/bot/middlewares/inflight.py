@@ -10,11 +10,12 @@ The front waits (bounded) for :meth:`InFlightUpdates.wait_idle` before closing a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
+
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 
 IN_FLIGHT_KEY = "in_flight_updates"
 """Dispatcher workflow data key holding the dispatcher's :class:`InFlightUpdates`."""
@@ -32,7 +33,7 @@ class InFlightUpdates(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 from vpnsales.entrypoints.logs import bind_log_context, reset_log_context
 
 logger = logging.getLogger("vpnsales.bot.updates")
@@ -35,7 +36,7 @@ class UpdateLoggingMiddleware(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

@@ -11,7 +11,7 @@ dict lookups, a clock read and the two increments.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -22,6 +22,7 @@ from aiogram.types.update import UpdateTypeLookupError
 from prometheus_client import Counter, Histogram
 
 from vpnsales.domain.errors import DomainError
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 from vpnsales.entrypoints.metrics import Metrics
 
 OK = "ok"
@@ -49,7 +50,7 @@ class UpdateMetricsMiddleware(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -27,6 +27,7 @@ from aiogram.types import TelegramObject, Update, User
 
 from vpnsales.entrypoints.bot.middlewares._events import is_payment_event
 from vpnsales.entrypoints.bot.middlewares.errors import tell, translator_for
+from vpnsales.entrypoints.bot.middlewares.types import NextHandler
 from vpnsales.entrypoints.metrics import Metrics
 
 logger = logging.getLogger("vpnsales.bot.throttling")
@@ -86,7 +87,7 @@ class ThrottlingMiddleware(BaseMiddleware):
 
     async def __call__(
         self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        handler: NextHandler,
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
