@@ -28,7 +28,7 @@ import pytest
 from dishka import AsyncContainer
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from taskiq import AsyncBroker
 from taskiq.kicker import AsyncKicker
 
@@ -55,7 +55,13 @@ from vpnsales.entrypoints.di import build_container
 from vpnsales.entrypoints.worker.broker import build_broker
 from vpnsales.entrypoints.worker.provider import TaskQueueProvider
 from vpnsales.testing.builders import a_tariff, an_option
-from vpnsales.testing.database import ScratchDatabase
+from vpnsales.testing.database import (
+    PostgresServer,
+    ScratchDatabase,
+    clear_tables,
+    create_database,
+    drop_database,
+)
 from vpnsales.testing.stack import EmulatorStack, RedisUnavailable, find_test_redis, free_port
 from vpnsales.testing.waiting import wait_until
 
@@ -109,6 +115,7 @@ class Cluster:
     database_url: str
     redis_url: str
     namespace: Namespace
+    engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     container: AsyncContainer
     broker: AsyncBroker
@@ -351,8 +358,19 @@ would also race the first sync of a new access (reported separately)."""
 
 
 @pytest.fixture(scope="session")
+async def cluster_database(pg_server: PostgresServer) -> AsyncIterator[ScratchDatabase]:
+    """The cluster's own database. Its workers and scheduler keep running until the
+    session ends (pytest has no package scope for a folder without ``__init__.py``): on
+    the shared database their periodic jobs would act on the data of the tests that
+    follow (a broadcast another test was delivering by hand, say)."""
+    database = await create_database(pg_server, prefix="vpnsales_cluster")
+    yield database
+    await drop_database(database)
+
+
+@pytest.fixture(scope="session")
 async def shared_cluster(
-    tmp_path_factory: pytest.TempPathFactory, redis_url: str, pg_database: ScratchDatabase
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, cluster_database: ScratchDatabase
 ) -> AsyncIterator[Cluster]:
     tmp = tmp_path_factory.mktemp("worker-cluster")
     clock_file = tmp / "clock"
@@ -371,23 +389,24 @@ async def shared_cluster(
         broker = build_broker(settings, redis_url=redis_url, namespace=namespace)
         container = build_container(
             settings,
-            database_url=pg_database.url,
+            database_url=cluster_database.url,
             redis_url=redis_url,
             extra_providers=[
                 TaskQueueProvider(broker, namespace=namespace),
                 clock_provider(clock),
             ],
         )
-        engine = create_engine(pg_database.url, pool_size=4)
+        engine = create_engine(cluster_database.url, pool_size=4)
         redis = Redis.from_url(redis_url)
         cluster = Cluster(
             tmp=tmp,
             stack=stack,
             clock=clock,
             settings_data=data,
-            database_url=pg_database.url,
+            database_url=cluster_database.url,
             redis_url=redis_url,
             namespace=namespace,
+            engine=engine,
             sessions=create_session_factory(engine),
             container=container,
             broker=broker,
@@ -411,10 +430,9 @@ async def shared_cluster(
 
 
 @pytest.fixture
-async def cluster(
-    shared_cluster: Cluster, clean_db: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[Cluster]:
+async def cluster(shared_cluster: Cluster) -> AsyncIterator[Cluster]:
     cluster = shared_cluster
+    await clear_tables(cluster.engine)
     cluster.stack.remnawave.faults.clear()
     for name in [n for n in cluster.procs if n not in (*WORKERS, "scheduler")]:
         await cluster.kill(name, signal.SIGTERM)  # extra workers a previous test started
