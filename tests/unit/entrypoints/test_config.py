@@ -117,3 +117,34 @@ def test_the_payment_received_delay_reaches_the_shop_policy() -> None:
 
     assert default.payment_received_delay == timedelta(seconds=3)
     assert tuned.payment_received_delay == timedelta(milliseconds=500)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("VPNSALES_REDIS__NAMESPACE", "shop one s3cr3t", "redis.namespace: 1-64 letters"),
+        ("VPNSALES_REDIS__NAMESPACE", "", "redis.namespace: 1-64 letters"),
+        ("VPNSALES_REDIS__NAMESPACE", "s3cr3t" * 20, "redis.namespace: 1-64 letters"),
+        ("VPNSALES_SCHEDULE__EXPIRE_SECONDS", "0", "schedule.expire_seconds: at least 1"),
+        ("VPNSALES_SCHEDULE__BACKUP_CRON", "s3cr3t *", "schedule.backup_cron: five cron fields"),
+    ],
+)
+def test_section_checks_name_the_setting_but_not_the_value(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(environ={variable: value})
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_a_shop_namespace_and_schedule_come_from_the_environment() -> None:
+    settings = load_settings(
+        environ={
+            "VPNSALES_REDIS__NAMESPACE": "shop-b:prod",
+            "VPNSALES_SCHEDULE__REMIND_SECONDS": "120",
+            "VPNSALES_SCHEDULE__DAILY_SUMMARY_CRON": "0 6 * * *",
+        }
+    )
+    assert settings.redis.namespace == "shop-b:prod"
+    assert settings.schedule.remind_seconds == 120
+    assert settings.schedule.daily_summary_cron == "0 6 * * *"

@@ -47,6 +47,11 @@ def redis_url_of(settings: Settings, redis_url: str | None = None) -> str:
     return url
 
 
+def namespace_of(settings: Settings, namespace: Namespace | None = None) -> Namespace:
+    """``namespace`` if given (tests, the demo), else the shop's ``redis.namespace``."""
+    return namespace or Namespace(settings.redis.namespace)
+
+
 def build_broker(
     settings: Settings,
     *,
@@ -55,7 +60,7 @@ def build_broker(
     options: BrokerOptions | None = None,
 ) -> AsyncBroker:
     """A broker for ``settings`` (tasks are registered separately: ``register_tasks``)."""
-    ns = namespace or Namespace()
+    ns = namespace_of(settings, namespace)
     opts = options or BrokerOptions()
     return RedisStreamBroker(
         redis_url_of(settings, redis_url),

@@ -28,7 +28,12 @@ from vpnsales.application.interactors.system.drain_outbox import DrainOutbox
 from vpnsales.entrypoints.config import ConfigError, Settings
 from vpnsales.entrypoints.di import build_container
 from vpnsales.entrypoints.metrics import Metrics
-from vpnsales.entrypoints.worker.broker import BrokerOptions, build_broker, redis_url_of
+from vpnsales.entrypoints.worker.broker import (
+    BrokerOptions,
+    build_broker,
+    namespace_of,
+    redis_url_of,
+)
 from vpnsales.entrypoints.worker.jobs import WorkerTuning
 from vpnsales.entrypoints.worker.provider import TaskQueueProvider
 from vpnsales.entrypoints.worker.schedule import ScheduleIntervals, build_scheduler
@@ -86,7 +91,7 @@ async def run_worker(
     running at once in this process (each holds at most one database connection at a
     time, so keep it within reach of ``database.pool_size`` + overflow). ``metrics``:
     record into these (the all-in-one process shares its web app's)."""
-    ns = namespace or Namespace()
+    ns = namespace_of(settings, namespace)
     redis = redis_url_of(settings, redis_url)
     metrics = metrics or Metrics()
     broker = build_broker(settings, redis_url=redis, namespace=ns, options=broker_options)
@@ -137,7 +142,7 @@ async def run_scheduler(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run the scheduler until stopped: it only enqueues; workers do the work."""
-    ns = namespace or Namespace()
+    ns = namespace_of(settings, namespace)
     redis = redis_url_of(settings, redis_url)
     broker = build_broker(settings, redis_url=redis, namespace=ns)
     broker.is_scheduler_process = True

@@ -15,7 +15,9 @@ from taskiq import AsyncBroker
 
 from vpnsales.adapters.tasks import DrainSignal, Namespace, RedisJobLock, TaskiqTaskKicker
 from vpnsales.application.ports.outbox import TaskKicker
+from vpnsales.entrypoints.config import Settings
 from vpnsales.entrypoints.metrics import Metrics
+from vpnsales.entrypoints.worker.broker import namespace_of
 from vpnsales.entrypoints.worker.jobs import DrainAlarm, JobRuntime, WorkerTuning
 
 
@@ -32,7 +34,7 @@ class TaskQueueProvider(Provider):
     ) -> None:
         super().__init__()
         self._broker = broker
-        self._namespace = namespace or Namespace()
+        self._namespace = namespace
         self._metrics = metrics
         self._tuning = tuning or WorkerTuning()
 
@@ -41,12 +43,17 @@ class TaskQueueProvider(Provider):
         return self._metrics if self._metrics is not None else Metrics()
 
     @provide
-    def drain_signal(self, redis: Redis) -> DrainSignal:
-        return DrainSignal(redis, self._namespace)
+    def namespace(self, settings: Settings) -> Namespace:
+        """``namespace`` if given, else the shop's ``redis.namespace``."""
+        return namespace_of(settings, self._namespace)
 
     @provide
-    def job_locks(self, redis: Redis) -> RedisJobLock:
-        return RedisJobLock(redis, self._namespace)
+    def drain_signal(self, redis: Redis, namespace: Namespace) -> DrainSignal:
+        return DrainSignal(redis, namespace)
+
+    @provide
+    def job_locks(self, redis: Redis, namespace: Namespace) -> RedisJobLock:
+        return RedisJobLock(redis, namespace)
 
     @provide
     def kicker(self, signal: DrainSignal, metrics: Metrics) -> TaskKicker:

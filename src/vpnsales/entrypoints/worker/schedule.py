@@ -21,30 +21,53 @@ from taskiq.scheduler.scheduled_task import ScheduledTask
 from taskiq_redis import ListRedisScheduleSource
 
 from vpnsales.adapters.tasks import Namespace
-from vpnsales.entrypoints.config import Settings
-from vpnsales.entrypoints.worker.broker import redis_url_of
+from vpnsales.entrypoints.config import ScheduleSettings, Settings
+from vpnsales.entrypoints.worker.broker import namespace_of, redis_url_of
 from vpnsales.entrypoints.worker.tasks import TaskName
+
+_DEFAULT = ScheduleSettings()
+
+
+def _seconds(value: int) -> timedelta:
+    return timedelta(seconds=value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduleIntervals:
-    """How often each periodic job runs (whole seconds; taskiq's floor is 1 s)."""
+    """How often each periodic job runs (whole seconds; taskiq's floor is 1 s). The
+    defaults are those of the ``schedule`` settings (:meth:`from_settings`)."""
 
-    outbox: timedelta = timedelta(seconds=15)
+    outbox: timedelta = timedelta(seconds=_DEFAULT.outbox_seconds)
     """Safety net: kicks after commits do the real work; this catches lost kicks and
     retries whose backoff has elapsed."""
-    expire: timedelta = timedelta(minutes=1)
-    remind: timedelta = timedelta(minutes=5)
-    stale_payments: timedelta = timedelta(minutes=1)
-    recheck_payments: timedelta = timedelta(minutes=1)
-    reconcile: timedelta = timedelta(hours=1)
-    traffic_alerts: timedelta = timedelta(minutes=15)
-    auto_renew: timedelta = timedelta(hours=1)
-    broadcasts: timedelta = timedelta(seconds=10)
-    daily_summary_cron: str = "5 0 * * *"
+    expire: timedelta = timedelta(seconds=_DEFAULT.expire_seconds)
+    remind: timedelta = timedelta(seconds=_DEFAULT.remind_seconds)
+    stale_payments: timedelta = timedelta(seconds=_DEFAULT.stale_payments_seconds)
+    recheck_payments: timedelta = timedelta(seconds=_DEFAULT.recheck_payments_seconds)
+    reconcile: timedelta = timedelta(seconds=_DEFAULT.reconcile_seconds)
+    traffic_alerts: timedelta = timedelta(seconds=_DEFAULT.traffic_alerts_seconds)
+    auto_renew: timedelta = timedelta(seconds=_DEFAULT.auto_renew_seconds)
+    broadcasts: timedelta = timedelta(seconds=_DEFAULT.broadcasts_seconds)
+    daily_summary_cron: str = _DEFAULT.daily_summary_cron
     """UTC; yesterday's numbers go to the seller shortly after midnight."""
-    backup_cron: str = "30 3 * * *"
+    backup_cron: str = _DEFAULT.backup_cron
     """UTC; a compressed database dump to the admin chat, kept 7 days locally."""
+
+    @classmethod
+    def from_settings(cls, schedule: ScheduleSettings) -> ScheduleIntervals:
+        return cls(
+            outbox=_seconds(schedule.outbox_seconds),
+            expire=_seconds(schedule.expire_seconds),
+            remind=_seconds(schedule.remind_seconds),
+            stale_payments=_seconds(schedule.stale_payments_seconds),
+            recheck_payments=_seconds(schedule.recheck_payments_seconds),
+            reconcile=_seconds(schedule.reconcile_seconds),
+            traffic_alerts=_seconds(schedule.traffic_alerts_seconds),
+            auto_renew=_seconds(schedule.auto_renew_seconds),
+            broadcasts=_seconds(schedule.broadcasts_seconds),
+            daily_summary_cron=schedule.daily_summary_cron,
+            backup_cron=schedule.backup_cron,
+        )
 
     @classmethod
     def every(cls, seconds: int) -> ScheduleIntervals:
@@ -80,8 +103,9 @@ def _every(
 def build_schedule(
     settings: Settings, intervals: ScheduleIntervals | None = None
 ) -> list[ScheduledTask]:
-    """Every periodic job; reconciliation once per configured panel/server."""
-    every = intervals or ScheduleIntervals()
+    """Every periodic job; reconciliation once per configured panel/server. The
+    intervals are the ``schedule`` settings' unless ``intervals`` is given (tests, demo)."""
+    every = intervals or ScheduleIntervals.from_settings(settings.schedule)
     schedule = [
         _every(TaskName.DRAIN_OUTBOX, every.outbox, periodic=True),
         _every(TaskName.EXPIRE, every.expire),
@@ -136,7 +160,7 @@ def build_scheduler(
 ) -> TaskiqScheduler:
     sources: list[ScheduleSource] = [StaticScheduleSource(build_schedule(settings, intervals))]
     if dynamic:
-        ns = namespace or Namespace()
+        ns = namespace_of(settings, namespace)
         sources.append(
             ListRedisScheduleSource(
                 redis_url_of(settings, redis_url), prefix=f"{ns.prefix}:schedule"
