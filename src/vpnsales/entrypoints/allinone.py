@@ -45,7 +45,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
-from dishka import AsyncContainer, Provider
+from dishka import AsyncContainer, Provider, Scope, provide
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from taskiq import AsyncBroker
@@ -59,6 +59,7 @@ from vpnsales.adapters.persistence.per_call import (
 from vpnsales.adapters.tasks import Namespace
 from vpnsales.adapters.telegram.i18n import I18n
 from vpnsales.application.ports.admin import Flag
+from vpnsales.application.ports.panels import PanelRegistry
 from vpnsales.entrypoints.bot import (
     BotConfig,
     attach_container,
@@ -380,6 +381,22 @@ class Running:
         return None
 
 
+class FrontPanels(Provider):
+    """The all-in-one process's worker uses its front's panels: one HTTP client and one
+    circuit breaker per panel in the process, so an outage one side met spares the panel
+    the other side's calls, and the circuit gauge (one per panel) tells the truth."""
+
+    scope = Scope.APP
+
+    def __init__(self, panels: PanelRegistry) -> None:
+        super().__init__()
+        self._panels = panels
+
+    @provide
+    def panels(self) -> PanelRegistry:
+        return self._panels  # the front's container closes it
+
+
 @asynccontextmanager
 async def all_in_one(
     settings: Settings,
@@ -437,7 +454,7 @@ async def all_in_one(
                 redis_url=found.redis_url,
                 namespace=ns,
                 concurrency=worker_concurrency,
-                extra_providers=extra,
+                extra_providers=[*extra, FrontPanels(await f.container.get(PanelRegistry))],
                 shutdown_grace=shutdown_grace,
                 stop=stop,
                 metrics=await f.container.get(Metrics),
