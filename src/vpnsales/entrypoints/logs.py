@@ -95,7 +95,7 @@ def log_context(**values: object) -> Iterator[None]:
     try:
         yield
     finally:
-        _context.reset(token)
+        reset_log_context(token)
 
 
 def bind_log_context(**values: object) -> Token[Mapping[str, str]]:

@@ -83,8 +83,10 @@ class FailSoftStorage(BaseStorage):
         self._failing = False
         self._failures = 0
         self._warned_at: float | None = None
-        self._peek: Callable[[StorageKey], Any] | None = getattr(inner, "peek_state", None)
-        """A state the inner storage holds in memory (``StateMirror``): no I/O, no timer."""
+        self._peek: Callable[[StorageKey], Any] | None = (
+            inner.peek_state if isinstance(inner, StateMirror) else None
+        )
+        """A state the mirror holds in memory: no I/O, no timer."""
 
     # -- reads: "nothing stored" when the storage is down --------------------------------
     async def get_state(self, key: StorageKey) -> str | None:
